@@ -1,0 +1,225 @@
+"""Decoding of training channels and inference payloads.
+
+Training CSV follows the SageMaker built-in convention: no header, label in the first
+column, every value numeric. A channel's content type ``None`` means ``text/csv`` for
+the CSV-capable algorithms here (AWS defaults k-NN/Linear Learner to
+``application/x-recordio-protobuf``, which this emulator does not decode; SDK
+tutorials always set ``text/csv`` explicitly).
+"""
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+
+from .common import AlgorithmError, Channel, ModelError, base_content_type
+
+CSV_TYPES = {"text/csv", "text/x-csv", "csv"}
+LIBSVM_TYPES = {"text/libsvm", "text/x-libsvm", "libsvm"}
+RECORDIO_TYPES = {"application/x-recordio-protobuf", "application/x-recordio"}
+
+
+def require_channel(channels: dict[str, Channel], name: str, allowed: list[str]) -> Channel:
+    unknown = sorted(set(channels) - set(allowed))
+    if unknown:
+        raise AlgorithmError(
+            "Unable to initialize the algorithm. Failed to validate input data configuration."
+            f" (caused by ValidationError) Caused by: Additional properties are not allowed"
+            f" ({', '.join(repr(u) for u in unknown)} were unexpected)"
+        )
+    if name not in channels:
+        raise AlgorithmError(
+            "Unable to initialize the algorithm. Failed to validate input data configuration."
+            f" (caused by ValidationError) Caused by: '{name}' is a required property"
+            f" ('{name}' is a required channel)"
+        )
+    return channels[name]
+
+
+def channel_bytes(channel: Channel) -> bytes:
+    """Concatenate a channel's objects (in key order), making sure records don't merge."""
+    parts = []
+    for _key, data in sorted(channel.objects, key=lambda kv: kv[0]):
+        if not data:
+            continue
+        parts.append(data if data.endswith(b"\n") else data + b"\n")
+    data = b"".join(parts)
+    if not data.strip():
+        raise AlgorithmError(f"No training data found in channel '{channel.name}'")
+    return data
+
+
+def channel_format(channel: Channel, supported: set[str], default: str = "text/csv") -> str:
+    ctype, _params = base_content_type(channel.content_type)
+    if ctype is None:
+        return default
+    if ctype in CSV_TYPES:
+        ctype = "text/csv"
+    elif ctype in LIBSVM_TYPES:
+        ctype = "text/libsvm"
+    if ctype not in supported:
+        extra = ""
+        if ctype in RECORDIO_TYPES:
+            extra = " (application/x-recordio-protobuf is not supported by this emulator; use text/csv)"
+        raise AlgorithmError(
+            f"Content type {channel.content_type} is not supported by this algorithm.{extra}"
+            f" Channel '{channel.name}' supports: {', '.join(sorted(supported))}."
+        )
+    return ctype
+
+
+def _decode_text(data: bytes, what: str) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise AlgorithmError(f"Unable to decode {what} as UTF-8 text.") from None
+
+
+def parse_csv_matrix(text: str, what: str, error=AlgorithmError) -> np.ndarray:
+    """Parse numeric CSV (no header) into a 2-D float64 array, naming bad rows."""
+    rows: list[list[float]] = []
+    width = None
+    for line_no, line in enumerate(text.splitlines(), start=1):
+        line = line.strip()
+        if not line:
+            continue
+        cells = line.split(",")
+        try:
+            row = [float(c) if c.strip() != "" else float("nan") for c in cells]
+        except ValueError:
+            bad = next(c for c in cells if not _is_float(c))
+            raise error(
+                f"Unable to parse {what}: non-numeric value {bad.strip()!r} on row {line_no}"
+                " (CSV must have no header and numeric values only)."
+            ) from None
+        if width is None:
+            width = len(row)
+        elif len(row) != width:
+            raise error(
+                f"Unable to parse {what}: row {line_no} has {len(row)} columns, expected {width}."
+            )
+        rows.append(row)
+    if not rows:
+        return np.zeros((0, 0))
+    return np.asarray(rows, dtype=np.float64)
+
+
+def _is_float(cell: str) -> bool:
+    if cell.strip() == "":
+        return True
+    try:
+        float(cell)
+        return True
+    except ValueError:
+        return False
+
+
+def read_labelled_csv(channel: Channel, min_columns: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``(X, y)`` from a label-first CSV channel."""
+    data = channel_bytes(channel)
+    matrix = parse_csv_matrix(_decode_text(data, f"channel '{channel.name}'"), f"channel '{channel.name}'")
+    if matrix.size == 0:
+        raise AlgorithmError(f"No training data found in channel '{channel.name}'")
+    if matrix.shape[1] < min_columns:
+        raise AlgorithmError(
+            f"Channel '{channel.name}' must have the label in the first column followed by at"
+            f" least {min_columns - 1} feature column(s); found {matrix.shape[1]} column(s)."
+        )
+    if np.isnan(matrix[:, 0]).any():
+        row = int(np.argmax(np.isnan(matrix[:, 0]))) + 1
+        raise AlgorithmError(f"Missing label on row {row} of channel '{channel.name}'.")
+    return matrix[:, 1:], matrix[:, 0]
+
+
+def read_libsvm(channel: Channel, n_features: int | None = None):
+    from sklearn.datasets import load_svmlight_file
+
+    data = channel_bytes(channel)
+    try:
+        X, y = load_svmlight_file(io.BytesIO(data), n_features=n_features, zero_based=True)
+    except Exception as exc:  # sklearn raises ValueError with a precise message
+        raise AlgorithmError(f"Unable to parse libsvm data in channel '{channel.name}': {exc}") from None
+    return X, y
+
+
+def read_lines(channel: Channel) -> list[str]:
+    data = channel_bytes(channel)
+    return [line for line in _decode_text(data, f"channel '{channel.name}'").splitlines() if line.strip()]
+
+
+# ------------------------------------------------------------------ inference
+def parse_features_payload(body: bytes, content_type: str | None, default: str = "text/csv") -> np.ndarray:
+    """Decode an inference payload (CSV rows, JSON instances, JSON lines) into a matrix."""
+    ctype, _ = base_content_type(content_type)
+    ctype = ctype or default
+    try:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ModelError("Unable to decode the payload as UTF-8 text.") from None
+    if ctype in CSV_TYPES:
+        matrix = parse_csv_matrix(text, "the CSV payload", error=ModelError)
+        if matrix.size == 0:
+            raise ModelError("The payload contains no records.")
+        return matrix
+    if ctype in ("application/json", "application/jsonlines", "application/x-jsonlines", "application/jsonl"):
+        if ctype == "application/json":
+            try:
+                doc = json.loads(text)
+            except ValueError as exc:
+                raise ModelError(f"Unable to parse the JSON payload: {exc}") from None
+            if isinstance(doc, dict) and "instances" in doc:
+                records = doc["instances"]
+                if not isinstance(records, list):
+                    raise ModelError("'instances' must be a list.")
+            elif isinstance(doc, dict) and ("features" in doc or "data" in doc):
+                records = [doc]
+            elif isinstance(doc, list):
+                records = doc
+            else:
+                raise ModelError("JSON payload must be {\"instances\": [{\"features\": [...]}, ...]}.")
+        else:
+            records = []
+            for number, line in enumerate(text.splitlines(), start=1):
+                if not line.strip():
+                    continue
+                try:
+                    records.append(json.loads(line))
+                except ValueError as exc:
+                    raise ModelError(f"Unable to parse JSON line {number}: {exc}") from None
+        rows = []
+        for record in records:
+            if isinstance(record, dict):
+                features = record.get("features")
+                if features is None and isinstance(record.get("data"), dict):
+                    features = record["data"].get("features", {}).get("values")
+            else:
+                features = record
+            if not isinstance(features, list):
+                raise ModelError("Each instance must have a 'features' list of numbers.")
+            try:
+                rows.append([float(v) for v in features])
+            except (TypeError, ValueError):
+                raise ModelError("Feature values must be numbers.") from None
+        if not rows:
+            raise ModelError("The payload contains no records.")
+        width = len(rows[0])
+        if any(len(r) != width for r in rows):
+            raise ModelError("All instances must have the same number of features.")
+        return np.asarray(rows, dtype=np.float64)
+    if ctype in LIBSVM_TYPES:
+        from sklearn.datasets import load_svmlight_file
+
+        try:
+            X, _ = load_svmlight_file(io.BytesIO(body), zero_based=True)
+        except Exception as exc:
+            raise ModelError(f"Unable to parse libsvm payload: {exc}") from None
+        return X
+    raise ModelError(f"Content type {content_type} is not supported by this algorithm.", 415)
+
+
+def check_width(X, expected: int) -> None:
+    if X.shape[1] != expected:
+        raise ModelError(
+            f"Invalid input: expected {expected} features per record but got {X.shape[1]}."
+        )

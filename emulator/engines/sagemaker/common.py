@@ -1,0 +1,230 @@
+"""Shared types and helpers of the SageMaker built-in algorithm engine.
+
+Nothing in here knows about HTTP, S3 or CloudWatch: the provider passes bytes and
+parameters in and receives plain Python objects back.
+"""
+from __future__ import annotations
+
+import io
+import json
+import math
+import tarfile
+import time
+from dataclasses import dataclass, field
+
+
+class AlgorithmError(Exception):
+    """User or data error detected by an algorithm (job fails with ``ClientError: ...``)."""
+
+
+class ModelError(Exception):
+    """An endpoint's model could not process a request payload (runtime ModelError, 400)."""
+
+    def __init__(self, message: str, status_code: int = 400):
+        super().__init__(message)
+        self.message = message
+        self.status_code = status_code
+
+
+@dataclass
+class Channel:
+    name: str
+    content_type: str | None
+    objects: list[tuple[str, bytes]] = field(default_factory=list)
+
+
+@dataclass
+class TrainingResult:
+    model_files: dict[str, bytes]
+    metrics: list[tuple[str, float]] = field(default_factory=list)
+    log_lines: list[str] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- logs
+class Log:
+    """Collects log lines in the style of the AWS algorithm containers."""
+
+    def __init__(self, thread_id: int = 140667182901056):
+        self.lines: list[str] = []
+        self.thread_id = thread_id
+
+    def info(self, message: str) -> None:
+        stamp = time.strftime("%m/%d/%Y %H:%M:%S", time.gmtime())
+        self.lines.append(f"[{stamp} INFO {self.thread_id}] {message}")
+
+    def warning(self, message: str) -> None:
+        stamp = time.strftime("%m/%d/%Y %H:%M:%S", time.gmtime())
+        self.lines.append(f"[{stamp} WARNING {self.thread_id}] {message}")
+
+    def raw(self, message: str) -> None:
+        self.lines.append(message)
+
+
+# --------------------------------------------------------------- hyperparameters
+def clean_hyperparameters(hyperparameters: dict | None) -> dict[str, str]:
+    """Strip the JSON quoting the SageMaker SDK may add (``'"classifier"'``)."""
+    out: dict[str, str] = {}
+    for key, value in (hyperparameters or {}).items():
+        if value is None:
+            continue
+        text = str(value).strip()
+        if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
+            text = text[1:-1]
+        out[str(key)] = text
+    return out
+
+
+class Hyper:
+    """Typed access to string hyperparameters with AWS-like validation messages."""
+
+    def __init__(self, hyperparameters: dict | None, known: set[str] | None = None):
+        self.values = clean_hyperparameters(hyperparameters)
+        self.used: set[str] = set()
+        # SageMaker's own keys (sagemaker_*, _tuning_objective_metric) are ignored.
+        if known is not None:
+            unknown = sorted(
+                k for k in self.values
+                if k not in known and not k.startswith("sagemaker_") and not k.startswith("_")
+            )
+            if unknown:
+                raise AlgorithmError(
+                    "Unable to initialize the algorithm. Failed to validate input hyperparameters."
+                    f" Additional properties are not allowed ({', '.join(repr(u) for u in unknown)}"
+                    " were unexpected)"
+                )
+
+    def has(self, name: str) -> bool:
+        return name in self.values and self.values[name] != ""
+
+    def raw(self, name: str, default: str | None = None) -> str | None:
+        return self.values.get(name, default) if self.has(name) else default
+
+    def required(self, name: str) -> str:
+        if not self.has(name):
+            raise AlgorithmError(f"No value for '{name}' hyperparameter")
+        return self.values[name]
+
+    def _bad(self, name: str, value: str, expected: str) -> AlgorithmError:
+        return AlgorithmError(
+            "Unable to initialize the algorithm. Failed to validate input hyperparameters."
+            f" (caused by ValidationError) Caused by: {value!r} is not valid under any of the"
+            f" given schemas. Hyperparameter '{name}' must be {expected}."
+        )
+
+    def int(self, name: str, default: int | None = None, *, required: bool = False,
+            minimum: int | None = None, maximum: int | None = None) -> int | None:
+        text = self.required(name) if required else self.raw(name)
+        if text is None:
+            return default
+        try:
+            number = float(text)
+            if not math.isfinite(number) or number != int(number):
+                raise ValueError
+            value = int(number)
+        except ValueError:
+            raise self._bad(name, text, "an integer") from None
+        if minimum is not None and value < minimum:
+            raise self._bad(name, text, f"an integer >= {minimum}")
+        if maximum is not None and value > maximum:
+            raise self._bad(name, text, f"an integer <= {maximum}")
+        return value
+
+    def float(self, name: str, default: float | None = None, *, required: bool = False,
+              minimum: float | None = None, maximum: float | None = None,
+              exclusive_minimum: bool = False) -> float | None:
+        text = self.required(name) if required else self.raw(name)
+        if text is None:
+            return default
+        try:
+            value = float(text)
+            if not math.isfinite(value):
+                raise ValueError
+        except ValueError:
+            raise self._bad(name, text, "a number") from None
+        if minimum is not None and (value < minimum or (exclusive_minimum and value == minimum)):
+            raise self._bad(name, text, f"a number {'>' if exclusive_minimum else '>='} {minimum}")
+        if maximum is not None and value > maximum:
+            raise self._bad(name, text, f"a number <= {maximum}")
+        return value
+
+    def bool(self, name: str, default: bool = False) -> bool:
+        text = self.raw(name)
+        if text is None:
+            return default
+        low = text.lower()
+        if low in ("true", "1", "yes"):
+            return True
+        if low in ("false", "0", "no"):
+            return False
+        raise self._bad(name, text, "a boolean (true or false)")
+
+    def choice(self, name: str, choices: list[str], default: str | None = None, *,
+               required: bool = False, case_insensitive: bool = False) -> str | None:
+        text = self.required(name) if required else self.raw(name)
+        if text is None:
+            return default
+        for choice in choices:
+            if text == choice or (case_insensitive and text.lower() == choice.lower()):
+                return choice
+        raise AlgorithmError(
+            "Unable to initialize the algorithm. Failed to validate input hyperparameters."
+            f" (caused by ValidationError) Caused by: {text!r} is not one of"
+            f" {choices!r} (hyperparameter '{name}')"
+        )
+
+
+# ------------------------------------------------------------------- artefacts
+def make_model_tar_gz(model_files: dict[str, bytes]) -> bytes:
+    """Pack ``{name: bytes}`` into a deterministic gzip'ed tarball."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        for name in sorted(model_files):
+            data = model_files[name]
+            info = tarfile.TarInfo(name=name)
+            info.size = len(data)
+            info.mtime = 0
+            info.mode = 0o644
+            tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def read_model_tar_gz(model_tar_gz: bytes, max_total: int = 2 * 1024 ** 3) -> dict[str, bytes]:
+    """Unpack a model.tar.gz safely (regular files only, no path games, size-capped)."""
+    files: dict[str, bytes] = {}
+    total = 0
+    try:
+        with tarfile.open(fileobj=io.BytesIO(model_tar_gz), mode="r:*") as tar:
+            for member in tar:
+                if not member.isfile():
+                    continue
+                name = member.name
+                while name.startswith("./"):
+                    name = name[2:]
+                if name.startswith("/") or ".." in name.split("/"):
+                    continue
+                total += member.size
+                if total > max_total:
+                    raise AlgorithmError("Model artefact is too large to load.")
+                handle = tar.extractfile(member)
+                if handle is not None:
+                    files[name] = handle.read()
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        raise AlgorithmError(f"Unable to load model: model.tar.gz is not a valid archive ({exc}).") from None
+    return files
+
+
+def base_content_type(content_type: str | None) -> tuple[str | None, dict[str, str]]:
+    """``'text/csv; label_size=1'`` -> ``('text/csv', {'label_size': '1'})``."""
+    if content_type is None or not content_type.strip():
+        return None, {}
+    parts = [p.strip() for p in content_type.split(";")]
+    params: dict[str, str] = {}
+    for part in parts[1:]:
+        if "=" in part:
+            key, _, value = part.partition("=")
+            params[key.strip().lower()] = value.strip().strip('"')
+    return parts[0].lower(), params
+
+
+def dumps(obj) -> bytes:
+    return json.dumps(obj, separators=(",", ":")).encode()
