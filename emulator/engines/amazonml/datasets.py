@@ -1,0 +1,277 @@
+"""Loading CSV data for Amazon ML datasources.
+
+Representation of ``Dataset.frame`` (valid rows only, after rearrangement, in
+input order, ``RangeIndex``), one column per schema attribute:
+
+* NUMERIC  -> float64, NaN for missing (empty cell);
+* BINARY   -> float64 holding 0.0/1.0, NaN for missing (pandas ints cannot hold NaN);
+* CATEGORICAL -> str, surrounding whitespace stripped, ``""`` for missing;
+* TEXT     -> str (verbatim), ``""`` for missing;
+* the ``rowId`` column is always kept verbatim as str (it is never a feature and is
+  copied to batch output as-is).
+
+Counting decisions ([U]):
+
+* ``total_record_count`` = data rows (header and blank lines excluded) selected by
+  the rearrangement, valid or not; ``invalid_record_count`` = rejected rows among them.
+* A row is rejected when its column count differs from the schema, a BINARY value
+  is not one of 1/y/yes/t/true/0/n/no/f/false (case/whitespace-insensitive), a
+  NUMERIC value does not parse as a finite float, or the CSV line is malformed.
+  Empty cells are missing values, never invalid.
+* More than 10,000 rejected rows fails the whole datasource (DataProcessingError).
+* Files must be UTF-8 (a BOM is allowed); ``\\r\\n`` line ends are accepted.
+"""
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+
+from .errors import DataProcessingError
+from .rearrangement import parse_rearrangement, selection_mask
+from .schema import DataSchema
+
+MAX_INVALID_RECORDS = 10_000
+BINARY_VALUES = {"1": 1.0, "y": 1.0, "yes": 1.0, "t": 1.0, "true": 1.0,
+                 "0": 0.0, "n": 0.0, "no": 0.0, "f": 0.0, "false": 0.0}
+
+
+@dataclass
+class Dataset:
+    """Parsed, typed and rearranged data of one datasource."""
+
+    frame: pd.DataFrame
+    schema: DataSchema
+    total_record_count: int
+    invalid_record_count: int
+    size_in_bytes: int
+    number_of_files: int
+    origins: np.ndarray  # file name of each frame row
+    # per input file (in order): frame position of each selected row, -1 = invalid row
+    layout: dict[str, np.ndarray] = field(default_factory=dict)
+    invalid_examples: list[str] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------- cell typing
+def convert_column(values: pd.Series, attr_type: str) -> tuple[pd.Series, np.ndarray]:
+    """Type a column of raw strings; return (typed series, invalid mask)."""
+    if attr_type == "NUMERIC":
+        stripped = values.str.strip()
+        empty = stripped.eq("").to_numpy()
+        nums = pd.to_numeric(stripped, errors="coerce").astype("float64")
+        arr = nums.to_numpy(copy=True)
+        bad = ~np.isfinite(arr) & ~empty
+        arr[bad | empty] = np.nan
+        return pd.Series(arr, index=values.index, dtype="float64"), bad
+    if attr_type == "BINARY":
+        low = values.str.strip().str.lower()
+        empty = low.eq("").to_numpy()
+        mapped = low.map(BINARY_VALUES).astype("float64")
+        bad = mapped.isna().to_numpy() & ~empty
+        return mapped, bad
+    if attr_type == "CATEGORICAL":
+        return values.str.strip().astype(object), np.zeros(len(values), dtype=bool)
+    return values.astype(object), np.zeros(len(values), dtype=bool)
+
+
+def convert_value(value: Any, attr_type: str) -> Any:
+    """Type one raw value leniently (invalid -> missing); used for Predict records."""
+    if value is None:
+        return np.nan if attr_type in ("NUMERIC", "BINARY") else ""
+    text = str(value)
+    if attr_type == "NUMERIC":
+        try:
+            number = float(text.strip())
+        except ValueError:
+            return np.nan
+        return number if np.isfinite(number) else np.nan
+    if attr_type == "BINARY":
+        return BINARY_VALUES.get(text.strip().lower(), np.nan)
+    if attr_type == "CATEGORICAL":
+        return text.strip()
+    return text
+
+
+def coerce_record(record: Mapping[str, Any], schema: DataSchema) -> dict[str, Any]:
+    """Typed values for every schema attribute (missing/unparsable -> missing, extras ignored)."""
+    return {a.name: convert_value(record.get(a.name), a.type) for a in schema.attributes}
+
+
+def parse_record(record: Mapping[str, str], schema: DataSchema) -> pd.DataFrame:
+    """One-row typed DataFrame for a real-time Predict ``Record``."""
+    typed = coerce_record(record, schema)
+    frame = pd.DataFrame({k: [v] for k, v in typed.items()})
+    for a in schema.attributes:
+        if a.type in ("NUMERIC", "BINARY"):
+            frame[a.name] = frame[a.name].astype("float64")
+        else:
+            frame[a.name] = frame[a.name].astype(object)
+    return frame
+
+
+def value_to_text(value: Any, attr_type: str) -> str:
+    """Render a typed value back to its CSV text ("" for missing)."""
+    if attr_type in ("NUMERIC", "BINARY"):
+        if value is None or (isinstance(value, float) and np.isnan(value)):
+            return ""
+        v = float(value)
+        return str(int(v)) if v.is_integer() and abs(v) < 1e15 else repr(v)
+    return "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
+
+
+def coerce_frame(frame: pd.DataFrame, source: DataSchema, target: DataSchema) -> pd.DataFrame:
+    """Coerce a typed frame (typed by ``source``) to the attribute types of ``target``.
+
+    Attributes of ``target`` missing from the frame become all-missing columns; values
+    that do not convert become missing (evaluation types follow the training schema).
+    """
+    src_types = {a.name: a.type for a in source.attributes}
+    out: dict[str, Any] = {}
+    n = len(frame)
+    for a in target.attributes:
+        if a.name not in frame.columns:
+            out[a.name] = (np.full(n, np.nan) if a.type in ("NUMERIC", "BINARY")
+                           else np.array([""] * n, dtype=object))
+            continue
+        st = src_types.get(a.name, a.type)
+        col = frame[a.name]
+        if st == a.type or (a.name == source.row_id):
+            out[a.name] = col.to_numpy()
+            continue
+        texts = pd.Series([value_to_text(v, st) for v in col], dtype=object)
+        typed, bad = convert_column(texts, a.type)
+        arr = typed.to_numpy(copy=True)
+        if a.type in ("NUMERIC", "BINARY"):
+            arr[bad] = np.nan
+        out[a.name] = arr
+    result = pd.DataFrame(out)
+    for a in target.attributes:
+        if a.type in ("NUMERIC", "BINARY"):
+            result[a.name] = result[a.name].astype("float64")
+    return result
+
+
+# ---------------------------------------------------------------- CSV reading
+def _split_line(line: str) -> list[str] | None:
+    if '"' not in line:
+        return line.split(",")
+    try:
+        rows = list(csv.reader([line], strict=True))
+    except csv.Error:
+        return None
+    return rows[0] if len(rows) == 1 else None
+
+
+def load_dataset(files: list[tuple[str, bytes]], schema: DataSchema,
+                 rearrangement: str | None) -> Dataset:
+    """Read CSV ``files`` (name, content) typed by ``schema`` and apply ``rearrangement``.
+
+    Raises EngineInputError for a malformed rearrangement and DataProcessingError for
+    undecodable/empty data or more than 10,000 rejected rows.
+    """
+    split = parse_rearrangement(rearrangement)
+    ncols = len(schema.attributes)
+    cells: list[list[str] | None] = []
+    file_idx: list[int] = []
+    offsets: list[int] = []
+    line_nos: list[int] = []
+    names = [name for name, _ in files]
+    size = 0
+    for fi, (name, content) in enumerate(files):
+        size += len(content)
+        data = bytes(content)
+        pos = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+        header_pending = schema.contains_header
+        line_no = 0
+        length = len(data)
+        while pos < length:
+            nl = data.find(b"\n", pos)
+            end = length if nl < 0 else nl
+            raw = data[pos:end]
+            line_no += 1
+            start = pos
+            pos = end + 1
+            if raw.endswith(b"\r"):
+                raw = raw[:-1]
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise DataProcessingError(
+                    f"Data file '{name}' is not valid UTF-8 text (line {line_no}, byte {start + exc.start})") from None
+            if not line.strip():
+                continue
+            if header_pending:
+                header_pending = False
+                continue
+            row = _split_line(line)
+            cells.append(row if row is not None and len(row) == ncols else None)
+            if row is not None and len(row) != ncols:
+                cells[-1] = None
+            file_idx.append(fi)
+            offsets.append(start)
+            line_nos.append(line_no)
+    n = len(cells)
+    if n == 0:
+        raise DataProcessingError("The data source contains no data records"
+                                  + (f" (files: {', '.join(names)})" if names else " (no data files)"))
+    reasons: dict[int, str] = {}
+    good_idx = np.array([i for i, c in enumerate(cells) if c is not None], dtype=np.int64)
+    for i, c in enumerate(cells):
+        if c is None and len(reasons) < 5:
+            reasons[i] = f"expected {ncols} comma-separated values (or malformed quoting)"
+    raw_frame = pd.DataFrame([cells[i] for i in good_idx], columns=schema.names, dtype=object) \
+        if len(good_idx) else pd.DataFrame({a: pd.Series([], dtype=object) for a in schema.names})
+    invalid_good = np.zeros(len(good_idx), dtype=bool)
+    typed: dict[str, Any] = {}
+    for a in schema.attributes:
+        if a.name == schema.row_id:
+            typed[a.name] = raw_frame[a.name].astype(object)
+            continue
+        col, bad = convert_column(raw_frame[a.name].astype(str), a.type)
+        typed[a.name] = col
+        if bad.any():
+            for j in np.flatnonzero(bad)[:5]:
+                gi = int(good_idx[j])
+                if len(reasons) < 5 and gi not in reasons:
+                    reasons[gi] = f"invalid {a.type} value {raw_frame[a.name].iat[j]!r} for attribute '{a.name}'"
+        invalid_good |= bad
+    valid_all = np.zeros(n, dtype=bool)
+    valid_all[good_idx[~invalid_good]] = True
+
+    fnames = [names[i] for i in file_idx]
+    selected = selection_mask(split, fnames, offsets)
+    invalid_sel = selected & ~valid_all
+    n_invalid = int(invalid_sel.sum())
+    examples = [f"'{fnames[i]}' line {line_nos[i]}: {r}" for i, r in sorted(reasons.items())]
+    if n_invalid > MAX_INVALID_RECORDS:
+        raise DataProcessingError(
+            f"Amazon ML rejected {n_invalid} records, more than the maximum of {MAX_INVALID_RECORDS} "
+            f"invalid observations; the data was rejected. First problem: {examples[0] if examples else 'n/a'}")
+    keep_all = selected & valid_all
+    # positions within the typed (good) frame of the kept rows
+    good_pos = np.full(n, -1, dtype=np.int64)
+    good_pos[good_idx] = np.arange(len(good_idx))
+    kept_rows = np.flatnonzero(keep_all)
+    frame = pd.DataFrame({k: (v.iloc[good_pos[kept_rows]] if len(good_idx) else v)
+                          for k, v in typed.items()}).reset_index(drop=True)
+    for a in schema.attributes:
+        if a.type in ("NUMERIC", "BINARY") and a.name != schema.row_id:
+            frame[a.name] = frame[a.name].astype("float64")
+    if len(frame) == 0:
+        detail = f"; {n_invalid} record(s) were rejected, e.g. {examples[0]}" if n_invalid and examples else ""
+        raise DataProcessingError("The data source contains no valid records after applying the schema"
+                                  " and DataRearrangement" + detail)
+    frame_pos = np.full(n, -1, dtype=np.int64)
+    frame_pos[kept_rows] = np.arange(len(kept_rows))
+    fidx = np.asarray(file_idx, dtype=np.int64)
+    layout: dict[str, np.ndarray] = {}
+    for fi, name in enumerate(names):
+        rows = np.flatnonzero((fidx == fi) & selected)
+        layout[name] = frame_pos[rows]
+    origins = np.array(fnames, dtype=object)[kept_rows]
+    return Dataset(frame=frame, schema=schema, total_record_count=int(selected.sum()),
+                   invalid_record_count=n_invalid, size_in_bytes=size, number_of_files=len(files),
+                   origins=origins, layout=layout, invalid_examples=examples)

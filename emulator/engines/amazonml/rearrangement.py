@@ -1,0 +1,120 @@
+"""``DataRearrangement`` parsing and row selection.
+
+Decisions on [U] items:
+
+* ``percentBegin`` defaults to 0, ``percentEnd`` to 100; both may be ints or floats
+  (or numeric strings) in 0..100 and ``begin <= end``.
+* Selection uses the half-open interval ``[begin, end)`` for both strategies, so a
+  split and its complement are exactly disjoint and cover every row.
+* ``sequential`` works on row positions: row ``i`` of ``N`` is kept iff
+  ``begin <= 100*i/N < end`` (rows counted across all files in order).
+* ``random``: ``u = int(sha256(seed \\0 file \\0 byte_offset)) mod 100``; kept iff
+  ``begin <= u < end``.  Default seed is ``""`` (the API default).
+* ``randomSeed`` is also accepted at the top level of ``splitting`` (API examples).
+* Unknown keys inside ``splitting`` are rejected; an empty/absent rearrangement or
+  ``{}`` selects every row.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+
+from .errors import EngineInputError
+
+_SPLIT_KEYS = {"percentBegin", "percentEnd", "complement", "strategy", "strategyParams", "randomSeed"}
+
+
+@dataclass(frozen=True)
+class Splitting:
+    """A parsed ``splitting`` directive."""
+
+    begin: float = 0.0
+    end: float = 100.0
+    complement: bool = False
+    strategy: str = "sequential"
+    seed: str = ""
+
+
+def _percent(value: Any, key: str) -> float:
+    if isinstance(value, bool):
+        raise EngineInputError(f"DataRearrangement '{key}' must be a number between 0 and 100")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise EngineInputError(f"DataRearrangement '{key}' must be a number between 0 and 100, got {value!r}") from None
+    if not 0 <= number <= 100:
+        raise EngineInputError(f"DataRearrangement '{key}' must be between 0 and 100, got {value!r}")
+    return number
+
+
+def parse_rearrangement(text: str | None) -> Splitting | None:
+    """Parse a DataRearrangement JSON string; ``None`` means "all rows"."""
+    if text is None or not str(text).strip():
+        return None
+    try:
+        doc = json.loads(text)
+    except ValueError as exc:
+        raise EngineInputError(f"DataRearrangement is not valid JSON: {exc}") from None
+    if not isinstance(doc, dict):
+        raise EngineInputError("DataRearrangement must be a JSON object")
+    unknown = set(doc) - {"splitting"}
+    if unknown:
+        raise EngineInputError(f"DataRearrangement has unknown key(s): {', '.join(sorted(unknown))}")
+    split = doc.get("splitting")
+    if split is None:
+        return None
+    if not isinstance(split, dict):
+        raise EngineInputError("DataRearrangement 'splitting' must be an object")
+    unknown = set(split) - _SPLIT_KEYS
+    if unknown:
+        raise EngineInputError(f"DataRearrangement 'splitting' has unknown key(s): {', '.join(sorted(unknown))}")
+    begin = _percent(split.get("percentBegin", 0), "percentBegin")
+    end = _percent(split.get("percentEnd", 100), "percentEnd")
+    if begin > end:
+        raise EngineInputError(f"DataRearrangement 'percentBegin' ({begin:g}) must not exceed 'percentEnd' ({end:g})")
+    comp = split.get("complement", False)
+    if isinstance(comp, str) and comp.strip().lower() in ("true", "false"):
+        comp = comp.strip().lower() == "true"
+    if not isinstance(comp, bool):
+        raise EngineInputError(f"DataRearrangement 'complement' must be true or false, got {comp!r}")
+    strategy = split.get("strategy", "sequential")
+    if not isinstance(strategy, str) or strategy.lower() not in ("sequential", "random"):
+        raise EngineInputError(f"DataRearrangement 'strategy' must be 'sequential' or 'random', got {strategy!r}")
+    params = split.get("strategyParams", {}) or {}
+    if not isinstance(params, dict):
+        raise EngineInputError("DataRearrangement 'strategyParams' must be an object")
+    unknown = set(params) - {"randomSeed"}
+    if unknown:
+        raise EngineInputError(f"DataRearrangement 'strategyParams' has unknown key(s): {', '.join(sorted(unknown))}")
+    seed = params.get("randomSeed", split.get("randomSeed", ""))
+    if seed is None:
+        seed = ""
+    if not isinstance(seed, (str, int, float)) or isinstance(seed, bool):
+        raise EngineInputError("DataRearrangement 'randomSeed' must be a string")
+    return Splitting(begin, end, comp, strategy.lower(), str(seed))
+
+
+def row_bucket(seed: str, file_name: str, offset: int) -> int:
+    """Stable pseudo-random number in 0..99 for a row (seed, file, byte offset)."""
+    digest = hashlib.sha256(f"{seed}\x00{file_name}\x00{offset}".encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big") % 100
+
+
+def selection_mask(split: Splitting | None, file_names: Sequence[str], offsets: Sequence[int]) -> np.ndarray:
+    """Boolean mask over rows (in input order) kept by ``split``."""
+    n = len(offsets)
+    if split is None:
+        return np.ones(n, dtype=bool)
+    if split.strategy == "sequential":
+        # exact integer comparison avoids float edge effects: begin*N <= 100*i < end*N
+        idx100 = np.arange(n, dtype=np.int64) * 100
+        keep = (idx100 >= split.begin * n) & (idx100 < split.end * n)
+    else:
+        buckets = np.fromiter((row_bucket(split.seed, f, o) for f, o in zip(file_names, offsets)),
+                              dtype=np.int64, count=n)
+        keep = (buckets >= split.begin) & (buckets < split.end)
+    return ~keep if split.complement else keep
