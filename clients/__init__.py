@@ -1,0 +1,55 @@
+"""Client-side helpers: boto3 sessions and clients bound to a running emulator."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import boto3
+
+from clients.sagemaker_config import write_sagemaker_config
+
+DEFAULT_URL = "http://127.0.0.1:4599"
+
+__all__ = ["DEFAULT_URL", "emulator_url", "session", "client", "resource", "configure_environment",
+           "write_sagemaker_config"]
+
+
+def emulator_url(url: str | None = None) -> str:
+    """The emulator URL: the argument, else ``AWS_ENDPOINT_URL``, else the default port."""
+    return url or os.environ.get("AWS_ENDPOINT_URL") or DEFAULT_URL
+
+
+def session(region: str = "us-east-1", access_key: str = "test", secret_key: str = "test") -> boto3.Session:
+    """A boto3 session with dummy credentials (a 12-digit access key selects that account)."""
+    return boto3.Session(aws_access_key_id=access_key, aws_secret_access_key=secret_key, region_name=region)
+
+
+def client(service: str, url: str | None = None, **session_kwargs: Any) -> Any:
+    """A boto3 client for ``service`` talking to the emulator."""
+    return session(**session_kwargs).client(service, endpoint_url=emulator_url(url))
+
+
+def resource(service: str, url: str | None = None, **session_kwargs: Any) -> Any:
+    """A boto3 resource for ``service`` talking to the emulator."""
+    return session(**session_kwargs).resource(service, endpoint_url=emulator_url(url))
+
+
+def configure_environment(url: str | None = None, region: str = "us-east-1", config_dir: str | None = None) -> dict[str, str]:
+    """Point unmodified boto3 / SageMaker SDK code at the emulator through the environment.
+
+    Sets ``AWS_ENDPOINT_URL``, dummy credentials, the region, and an SDK config file
+    (``SAGEMAKER_USER_CONFIG_OVERRIDE``) so the SageMaker SDK runs offline. Returns
+    the variables set.
+    """
+    values = {
+        "AWS_ENDPOINT_URL": emulator_url(url),
+        "AWS_ACCESS_KEY_ID": os.environ.get("AWS_ACCESS_KEY_ID", "test"),
+        "AWS_SECRET_ACCESS_KEY": os.environ.get("AWS_SECRET_ACCESS_KEY", "test"),
+        "AWS_DEFAULT_REGION": region,
+        "AWS_REGION": region,
+        "SAGEMAKER_USER_CONFIG_OVERRIDE": write_sagemaker_config(config_dir),
+        "SAGEMAKER_SUPPRESS_V2_WARNING": "1",
+    }
+    os.environ.update(values)
+    return values

@@ -1,0 +1,47 @@
+"""Flask application factory: the AWS gateway in front, emulator routes behind it."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify
+
+from emulator import __version__
+from emulator.aws.moto_bridge import moto_wsgi_app
+from emulator.config import Config
+from emulator.gateway import AwsGateway
+from emulator.protocol.models import service_model
+from emulator.runtime import Emulator
+
+MOTO_SERVICES = ("s3", "sts", "iam", "logs")
+
+
+def service_summary(emulator: Emulator) -> dict[str, dict[str, object]]:
+    """Per service: who serves it and how many model operations the emulator implements."""
+    services: dict[str, dict[str, object]] = {}
+    for name, provider in sorted(emulator.providers.items()):
+        ops = provider.implemented_operations()
+        services[name] = {
+            "provider": "emulator",
+            "implemented": len(ops),
+            "operations": len(service_model(name).operation_names),
+            "implemented_operations": ops,
+            "fallback": "moto",
+        }
+    for name in MOTO_SERVICES:
+        services.setdefault(name, {"provider": "moto"})
+    return services
+
+
+def create_app(config: Config | None = None) -> Flask:
+    """Build one emulator instance as a Flask app (``app.emulator`` holds its state)."""
+    emulator = Emulator(config or Config())
+    app = Flask("emulator")
+    app.config["EMULATOR"] = emulator
+    app.emulator = emulator  # type: ignore[attr-defined]
+    moto_wsgi_app()  # build moto's dispatcher at start-up, not on the first S3 call
+
+    @app.get("/_emulator/health")
+    def health():  # noqa: ANN202
+        return jsonify({"status": "running", "version": __version__, "services": service_summary(emulator)})
+
+    app.wsgi_app = AwsGateway(emulator, app.wsgi_app)  # type: ignore[method-assign]
+    return app

@@ -1,0 +1,46 @@
+"""moto mounted in-process: the WSGI app for everything the emulator does not own."""
+
+from __future__ import annotations
+
+import functools
+import importlib
+from typing import Any, Callable, Iterable
+
+from botocore import xform_name
+
+# Responses classes of moto for the services that also have an emulator provider;
+# used to decide whether an operation no provider implements can go to moto.
+_MOTO_RESPONSES = {
+    "sagemaker": "moto.sagemaker.responses:SageMakerResponse",
+    "glue": "moto.glue.responses:GlueResponse",
+    "logs": "moto.logs.responses:LogsResponse",
+    "sts": "moto.sts.responses:TokenResponse",
+}
+
+
+@functools.lru_cache(maxsize=1)
+def moto_wsgi_app() -> Callable[..., Iterable[bytes]]:
+    """moto's own server dispatcher (the app behind ``moto_server``), built once."""
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    return DomainDispatcherApplication(create_backend_app)
+
+
+@functools.lru_cache(maxsize=None)
+def moto_implements(service_name: str, operation_name: str) -> bool:
+    """True when moto has a handler for the operation of a provider-backed service."""
+    target = _MOTO_RESPONSES.get(service_name)
+    if target is None:
+        return False
+    module_name, _, class_name = target.partition(":")
+    try:
+        responses = getattr(importlib.import_module(module_name), class_name)
+    except (ImportError, AttributeError):
+        return False
+    return callable(getattr(responses, xform_name(operation_name), None))
+
+
+def call_moto(environ: dict[str, Any], start_response: Callable[..., Any], account_id: str) -> Iterable[bytes]:
+    """Forward a WSGI request to moto with the emulator's account for the caller."""
+    environ["HTTP_X_MOTO_ACCOUNT_ID"] = account_id
+    return moto_wsgi_app()(environ, start_response)

@@ -1,0 +1,91 @@
+"""In-process S3 access through moto's backend (the same store boto3 writes to)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+
+class S3AccessError(Exception):
+    """An S3 location that cannot be read or written; the message says why."""
+
+
+@dataclass(frozen=True)
+class S3Object:
+    """One object's key, bytes and size."""
+
+    key: str
+    data: bytes
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+
+def split_s3_uri(uri: str) -> tuple[str, str]:
+    """``s3://bucket/key`` -> (bucket, key); raises S3AccessError for anything else."""
+    parsed = urlparse(uri)
+    if parsed.scheme != "s3" or not parsed.netloc:
+        raise S3AccessError(f"Not an S3 URI: {uri}")
+    return parsed.netloc, parsed.path.lstrip("/")
+
+
+class S3Store:
+    """S3 as seen by one account."""
+
+    def __init__(self, account_id: str) -> None:
+        from moto.s3.models import s3_backends
+
+        self._backend = s3_backends[account_id]["aws"]
+
+    def _bucket(self, bucket: str):  # noqa: ANN202 - moto's FakeBucket
+        from moto.s3.exceptions import MissingBucket
+
+        try:
+            return self._backend.get_bucket(bucket)
+        except MissingBucket as exc:
+            raise S3AccessError(f"The specified bucket does not exist: {bucket}") from exc
+        except Exception as exc:  # moto raises access errors of its own
+            raise S3AccessError(f"Cannot access bucket {bucket}: {exc}") from exc
+
+    def list_keys(self, bucket: str, prefix: str) -> list[str]:
+        """Keys under ``prefix`` in key order (latest versions, no delete markers)."""
+        from moto.s3.models import FakeKey
+
+        found = [name for name, key in self._bucket(bucket).keys.items()
+                 if name.startswith(prefix) and isinstance(key, FakeKey)]
+        return sorted(found)
+
+    def get(self, bucket: str, key: str) -> bytes:
+        """One object's bytes."""
+        self._bucket(bucket)
+        obj = self._backend.get_object(bucket, key)
+        if obj is None or not hasattr(obj, "value"):
+            raise S3AccessError(f"The specified key does not exist: s3://{bucket}/{key}")
+        return bytes(obj.value)
+
+    def get_uri(self, uri: str) -> bytes:
+        """Bytes of ``s3://bucket/key``."""
+        return self.get(*split_s3_uri(uri))
+
+    def read_location(self, uri: str) -> list[S3Object]:
+        """One object, or every object under a prefix ending in ``/`` (or a prefix with no exact object)."""
+        bucket, key = split_s3_uri(uri)
+        if not key.endswith("/") and key:
+            try:
+                return [S3Object(key, self.get(bucket, key))]
+            except S3AccessError:
+                pass
+        keys = [k for k in self.list_keys(bucket, key) if not k.endswith("/")]
+        if not keys:
+            raise S3AccessError(f"No objects found at {uri}")
+        return [S3Object(k, self.get(bucket, k)) for k in keys]
+
+    def put(self, bucket: str, key: str, data: bytes) -> None:
+        """Write one object."""
+        self._bucket(bucket)
+        self._backend.put_object(bucket, key, data)
+
+    def put_uri(self, uri: str, data: bytes) -> None:
+        """Write ``s3://bucket/key``."""
+        self.put(*split_s3_uri(uri), data)

@@ -1,0 +1,201 @@
+"""WSGI gateway: decide which service and operation a request is, then dispatch.
+
+Requests for an operation a provider implements are parsed, validated and answered
+here; everything else (S3, IAM, Logs, operations no provider owns) goes to moto,
+mounted in the same process, with the caller's account. ``/_emulator/*`` belongs to
+the Flask app (health, emulator-specific read-only routes).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from io import BytesIO
+from typing import Any, Callable, Iterable
+from urllib.parse import parse_qsl
+
+from botocore.model import OperationNotFoundError
+
+from emulator.aws.identity import Caller, identify_caller
+from emulator.aws.moto_bridge import call_moto, moto_implements
+from emulator.context import RequestContext
+from emulator.protocol import serializer
+from emulator.protocol.errors import ServiceError, validation_error_code
+from emulator.protocol.models import operation_model, service_model
+from emulator.protocol.parser import RawRequest, match_rest_operation, parse_json_body, parse_query, parse_rest_json
+from emulator.protocol.serializer import WireResponse
+from emulator.protocol.validator import ValidationFailed, validate
+from emulator.runtime import Emulator
+
+log = logging.getLogger(__name__)
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+_STATUS_TEXT = {200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found", 409: "Conflict",
+                424: "Failed Dependency", 429: "Too Many Requests", 500: "Internal Server Error",
+                501: "Not Implemented", 503: "Service Unavailable"}
+
+
+class AwsGateway:
+    """The WSGI entry point in front of the Flask app and moto."""
+
+    def __init__(self, emulator: Emulator, flask_app: WsgiApp) -> None:
+        self.emulator = emulator
+        self.flask_app = flask_app
+        self.json_services: dict[str, str] = {}
+        self.rest_services: list[str] = []
+        self.query_services: dict[str, str] = {}
+        for name in emulator.providers:
+            model = service_model(name)
+            if model.protocol == "json":
+                self.json_services[model.metadata["targetPrefix"]] = name
+            elif model.protocol == "rest-json":
+                self.rest_services.append(name)
+            elif model.protocol == "query":
+                self.query_services[model.signing_name] = name
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("PATH_INFO", "").startswith("/_emulator"):
+            return self.flask_app(environ, start_response)
+        query = dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
+        caller = identify_caller(environ.get("HTTP_AUTHORIZATION"), query.get("X-Amz-Credential"))
+        try:
+            response = self._dispatch(environ, query, caller)
+        except Exception:  # last line of defence: AWS-shaped, never a traceback
+            log.exception("unhandled error")
+            response = serializer.json_error(ServiceError("InternalFailure", "The server encountered an internal error"), 500, None)
+        if response is None:
+            return call_moto(environ, _with_request_id(start_response), caller.account_id)
+        headers = {"x-amzn-RequestId": str(uuid.uuid4()), **response.headers}
+        headers["Content-Length"] = str(len(response.body))
+        start_response(f"{response.status} {_STATUS_TEXT.get(response.status, 'Status')}", list(headers.items()))
+        return [response.body]
+
+    def _dispatch(self, environ: dict[str, Any], query: dict[str, str], caller: Caller) -> WireResponse | None:
+        """A response, or None to hand the request to moto."""
+        target = environ.get("HTTP_X_AMZ_TARGET")
+        method = environ.get("REQUEST_METHOD", "GET")
+        path = environ.get("PATH_INFO", "/")
+        if target:
+            prefix, _, operation = target.partition(".")
+            service = self.json_services.get(prefix)
+            if service is None:
+                if caller.signing_service is None:  # unsigned and no service of ours: moto cannot route it either
+                    return serializer.json_error(ServiceError("UnknownOperationException", f"Unknown target {target}"), 400, "1.1")
+                return None
+            return self._handle(service, operation, environ, query, caller, None)
+        for service in self.rest_services:
+            if caller.signing_service not in (None, service_model(service).signing_name):
+                continue
+            matched = match_rest_operation(service, method, path)
+            if matched:
+                return self._handle(service, matched[0], environ, query, caller, matched[1])
+        service = self.query_services.get(caller.signing_service or "")
+        if service and method == "POST":
+            body = _read_body(environ)
+            action, _ = parse_query(_raw(environ, query, body), dict(parse_qsl(body.decode("utf-8", "replace"))))
+            if action and self.emulator.providers[service].handler(action):
+                return self._handle(service, action, environ, query, caller, None, body)
+        return None
+
+    def _handle(self, service: str, operation: str, environ: dict[str, Any], query: dict[str, str],
+                caller: Caller, uri_params: dict[str, str] | None, body: bytes | None = None) -> WireResponse | None:
+        model = service_model(service)
+        request_id = str(uuid.uuid4())
+        try:
+            op_model = operation_model(service, operation)
+        except OperationNotFoundError:
+            return self._error(service, ServiceError("UnknownOperationException", f"Unknown operation {operation}"), request_id)
+        provider = self.emulator.providers[service]
+        handler = provider.handler(operation)
+        if handler is None:
+            if moto_implements(service, operation):
+                return None
+            return self._error(service, ServiceError(
+                "NotImplemented", f"The operation {operation} of service {service} is not implemented by aws-ml-emulator"),
+                request_id)
+        raw = _raw(environ, query, body if body is not None else _read_body(environ))
+        try:
+            if model.protocol == "json":
+                params = parse_json_body(raw.body)
+            elif model.protocol == "rest-json":
+                params = parse_rest_json(op_model, raw, uri_params or {})
+            else:
+                params = parse_query(raw, dict(parse_qsl(raw.body.decode("utf-8", "replace"))))[1]
+            try:
+                params = validate(op_model.input_shape, params, blob_base64=model.protocol == "json")
+            except ValidationFailed as exc:
+                code = validation_error_code(service, [e.name for e in op_model.error_shapes])
+                raise ServiceError(code, str(exc)) from exc
+            ctx = RequestContext(
+                emulator=self.emulator, service=service, operation=operation, account_id=caller.account_id,
+                region=caller.region or self.emulator.config.region, request_id=request_id,
+                base_url=_base_url(environ), access_key=caller.access_key)
+            result = handler(ctx, params)
+        except ServiceError as error:
+            return self._error(service, error, request_id)
+        return self._serialise(service, op_model, result, request_id)
+
+    @staticmethod
+    def _serialise(service: str, op_model: Any, result: dict[str, Any] | None, request_id: str) -> WireResponse:
+        model = service_model(service)
+        if model.protocol == "json":
+            response = serializer.json_response(op_model, result, model.metadata.get("jsonVersion", "1.1"))
+        elif model.protocol == "rest-json":
+            response = serializer.rest_json_response(op_model, result)
+        else:
+            namespace = model.metadata.get("xmlNamespace", "")
+            if isinstance(namespace, dict):
+                namespace = namespace.get("uri", "")
+            response = serializer.query_response(op_model, result, namespace, request_id)
+        response.headers["x-amzn-RequestId"] = request_id
+        return response
+
+    @staticmethod
+    def _error(service: str, error: ServiceError, request_id: str) -> WireResponse:
+        model = service_model(service)
+        status = error.http_status(service)
+        if model.protocol == "query":
+            response = serializer.query_error(error, status, request_id)
+        else:
+            version = model.metadata.get("jsonVersion", "1.1") if model.protocol == "json" else None
+            response = serializer.json_error(error, status, version)
+        response.headers["x-amzn-RequestId"] = request_id
+        return response
+
+
+def _read_body(environ: dict[str, Any]) -> bytes:
+    """Read the body once and put it back so moto can still read it."""
+    cached = environ.get("emulator.body")
+    if cached is not None:
+        return cached
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    stream = environ["wsgi.input"]
+    body = stream.read(length) if length > 0 else (stream.read() if environ.get("wsgi.input_terminated") else b"")
+    environ["emulator.body"] = body
+    environ["wsgi.input"] = BytesIO(body)
+    environ["CONTENT_LENGTH"] = str(len(body))
+    return body
+
+
+def _raw(environ: dict[str, Any], query: dict[str, str], body: bytes) -> RawRequest:
+    headers = {k[5:].replace("_", "-").lower(): v for k, v in environ.items() if k.startswith("HTTP_")}
+    if environ.get("CONTENT_TYPE"):
+        headers["content-type"] = environ["CONTENT_TYPE"]
+    return RawRequest(environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", "/"), query, headers, body)
+
+
+def _base_url(environ: dict[str, Any]) -> str:
+    host = environ.get("HTTP_HOST") or f"{environ.get('SERVER_NAME')}:{environ.get('SERVER_PORT')}"
+    return f"{environ.get('wsgi.url_scheme', 'http')}://{host}"
+
+
+def _with_request_id(start_response: Callable[..., Any]) -> Callable[..., Any]:
+    def wrapped(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        if not any(k.lower() == "x-amzn-requestid" for k, _ in headers):
+            headers = [*headers, ("x-amzn-RequestId", str(uuid.uuid4()))]
+        return start_response(status, headers, exc_info)
+
+    return wrapped

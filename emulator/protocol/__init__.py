@@ -1,0 +1,1 @@
+"""Generic AWS wire protocol code driven by botocore's service models (no service knowledge)."""

@@ -1,0 +1,35 @@
+"""Shared fixtures: one real emulator over HTTP on 127.0.0.1 for the whole session."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from typing import Any, Callable, Iterator
+
+import pytest
+
+from clients.testing import RunningEmulator, running_emulator
+from emulator.config import Config
+
+os.environ.setdefault("SAGEMAKER_SUPPRESS_V2_WARNING", "1")
+
+
+@pytest.fixture(scope="session")
+def emulator() -> Iterator[RunningEmulator]:
+    """A live emulator on a free port."""
+    with running_emulator(Config(job_grace_seconds=20.0)) as running:
+        yield running
+
+
+@pytest.fixture
+def aws(emulator: RunningEmulator) -> Callable[..., Any]:
+    """``aws("s3")`` -> a boto3 client of the default account against the emulator."""
+    return emulator.client
+
+
+@pytest.fixture
+def bucket(aws: Callable[..., Any]) -> str:
+    """A fresh S3 bucket in the default account."""
+    name = f"test-{uuid.uuid4().hex[:12]}"
+    aws("s3").create_bucket(Bucket=name)
+    return name
