@@ -107,9 +107,7 @@ class AwsGateway:
             return self._error(service, ServiceError("UnknownOperationException", f"Unknown operation {operation}"), request_id)
         provider = self.emulator.providers[service]
         handler = provider.handler(operation)
-        if handler is None:
-            if moto_implements(service, operation):
-                return None
+        if handler is None and not moto_implements(service, operation):
             return self._error(service, ServiceError(
                 "NotImplemented", f"The operation {operation} of service {service} is not implemented by aws-ml-emulator"),
                 request_id)
@@ -126,6 +124,8 @@ class AwsGateway:
             except ValidationFailed as exc:
                 code = validation_error_code(service, [e.name for e in op_model.error_shapes])
                 raise ServiceError(code, str(exc)) from exc
+            if handler is None:
+                return None  # valid input for an operation moto serves
             ctx = RequestContext(
                 emulator=self.emulator, service=service, operation=operation, account_id=caller.account_id,
                 region=caller.region or self.emulator.config.region, request_id=request_id,

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from emulator.services.base import Provider
-from emulator.services.sts import StsProvider
 
 
 def provider_classes() -> list[type[Provider]]:
     """Every provider class, imported lazily so one broken provider names itself."""
-    classes: list[type[Provider]] = [StsProvider]
+    from emulator.services.glue import GlueProvider
+    from emulator.services.sts import StsProvider
+
+    classes: list[type[Provider]] = [StsProvider, GlueProvider]
     return classes

@@ -1,0 +1,319 @@
+"""BlazingText built-in algorithm (image ``blazingtext``) on top of fastText.
+
+Modes: ``supervised`` (text classification, fastText ``train_supervised``) and the
+word2vec modes ``skipgram`` / ``cbow`` / ``batch_skipgram`` (fastText
+``train_unsupervised``; ``batch_skipgram`` is trained as ``skipgram``; the
+``train:mean_rho`` word-similarity metric is not computed).
+
+Decisions:
+* Buckets: fastText allocates ``buckets * vector_dim`` floats for word n-grams
+  (2,000,000 x 100 = 800 MB). The emulator uses
+  ``min(buckets, 200_000, max(1_000, 2 * distinct word n-grams of the train corpus))``
+  (supervised with word_ngrams > 1; subword n-grams in word2vec modes use the same cap
+  counted on character n-grams), so artefacts for small corpora are a few MB. No
+  quantisation (AWS writes a normal ``model.bin``).
+* Lines are truncated to 1,000 tokens (labels kept) - longer lines make fastText
+  produce NaN.
+* Training is single-threaded with seed 0 (deterministic). fastText sometimes diverges
+  ("Encountered NaN") with high learning rates on tiny corpora; the emulator then
+  retries (the failure is intermittent in this fastText build: twice with the same
+  learning rate, then halving it up to 3 times; logged as warnings).
+* early_stopping (supervised, needs the ``validation`` channel): fastText cannot resume
+  training, and its learning rate decays linearly over the whole run, so the emulator
+  trains fresh models for ``min_epochs, min_epochs+1, ..., epochs`` epochs, evaluates
+  each on the validation channel, keeps the best and stops after ``patience`` epochs
+  without improvement.
+* Artefacts: supervised -> ``model.bin`` (fastText binary); word2vec ->
+  ``vectors.bin`` (fastText binary) and ``vectors.txt`` (word2vec text format).
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+
+from .channels import read_lines, require_channel
+from .common import AlgorithmError, Hyper, Log, ModelError, TrainingResult, base_content_type, dumps
+
+KNOWN = {
+    "mode", "epochs", "learning_rate", "min_count", "vector_dim", "word_ngrams", "buckets",
+    "early_stopping", "patience", "min_epochs", "window_size", "negative_samples",
+    "sampling_threshold", "subwords", "min_char", "max_char", "batch_size", "evaluation",
+}
+MAX_TOKENS = 1000
+MAX_BUCKETS = 200_000
+LABEL = "__label__"
+
+
+def _fasttext():
+    try:
+        import fasttext
+    except ImportError as exc:  # pragma: no cover
+        raise AlgorithmError(f"fastText is not available in this emulator: {exc}") from None
+    try:  # silence the deprecation warning printed by load_model
+        fasttext.FastText.eprint = lambda *a, **k: None
+    except Exception:  # pragma: no cover
+        pass
+    return fasttext
+
+
+def _clean_line(line: str) -> str:
+    tokens = line.split()
+    if len(tokens) <= MAX_TOKENS:
+        return " ".join(tokens)
+    labels = [t for t in tokens if t.startswith(LABEL)]
+    words = [t for t in tokens if not t.startswith(LABEL)]
+    return " ".join(labels + words[: max(1, MAX_TOKENS - len(labels))])
+
+
+def _count_ngrams(lines: list[str], n: int) -> int:
+    seen = set()
+    for line in lines:
+        words = [w for w in line.split() if not w.startswith(LABEL)]
+        for size in range(2, n + 1):
+            for i in range(len(words) - size + 1):
+                seen.add(hash(tuple(words[i:i + size])))
+    return len(seen)
+
+
+def _count_char_ngrams(lines: list[str], minn: int, maxn: int) -> int:
+    seen = set()
+    for line in lines:
+        for w in set(line.split()):
+            w = f"<{w}>"
+            for size in range(minn, maxn + 1):
+                for i in range(len(w) - size + 1):
+                    seen.add(w[i:i + size])
+        if len(seen) > MAX_BUCKETS:
+            break
+    return len(seen)
+
+
+def train(hyperparameters: dict, channels: dict) -> TrainingResult:
+    hp = Hyper(hyperparameters, KNOWN)
+    log = Log()
+    mode = hp.choice("mode", ["supervised", "skipgram", "cbow", "batch_skipgram"], required=True)
+    epochs = hp.int("epochs", 5, minimum=1)
+    lr = hp.float("learning_rate", 0.05, minimum=0, exclusive_minimum=True)
+    min_count = hp.int("min_count", 5, minimum=0)
+    dim = hp.int("vector_dim", 100, minimum=1)
+    buckets = hp.int("buckets", 2_000_000, minimum=1)
+    window = hp.int("window_size", 5, minimum=1)
+    neg = hp.int("negative_samples", 5, minimum=1)
+    t = hp.float("sampling_threshold", 0.0001, minimum=0)
+    if mode == "supervised":
+        word_ngrams = hp.int("word_ngrams", 2, minimum=1)
+        early = hp.bool("early_stopping", False)
+        patience = hp.int("patience", 4, minimum=1)
+        min_epochs = hp.int("min_epochs", 5, minimum=1)
+        allowed = ["train", "validation"]
+    else:
+        subwords = hp.bool("subwords", False)
+        minn = hp.int("min_char", 3, minimum=1)
+        maxn = hp.int("max_char", 6, minimum=1)
+        hp.int("batch_size", 11, minimum=1)
+        hp.bool("evaluation", True)
+        allowed = ["train"]
+    train_ch = require_channel(channels, "train", allowed)
+    lines = [_clean_line(l) for l in read_lines(train_ch)]
+    lines = [l for l in lines if l]
+    if not lines:
+        raise AlgorithmError("No training data found in channel 'train'")
+    ft = _fasttext()
+    log.raw(f"Arguments: {json.dumps(hp.values)}")
+
+    with tempfile.TemporaryDirectory(prefix="blazingtext-") as tmp:
+        train_path = os.path.join(tmp, "train.txt")
+        with open(train_path, "w", encoding="utf-8") as fh:
+            fh.write("\n".join(lines) + "\n")
+        n_words = sum(len(l.split()) for l in lines)
+        log.raw(f"Read {n_words / 1e6:.0f}M words")
+
+        if mode == "supervised":
+            if not any(LABEL in l for l in lines):
+                raise AlgorithmError(
+                    "No labels found in channel 'train': supervised mode expects each line to"
+                    " start with one or more __label__<class> tokens.")
+            eff_buckets = 0 if word_ngrams <= 1 else min(
+                buckets, MAX_BUCKETS, max(1_000, 2 * _count_ngrams(lines, word_ngrams)))
+            val_path = None
+            n_val = 0
+            if "validation" in channels:
+                val_lines = [_clean_line(l) for l in read_lines(channels["validation"])]
+                val_lines = [l for l in val_lines if LABEL in l]
+                n_val = len(val_lines)
+                if n_val:
+                    val_path = os.path.join(tmp, "validation.txt")
+                    with open(val_path, "w", encoding="utf-8") as fh:
+                        fh.write("\n".join(val_lines) + "\n")
+            if early and val_path is None:
+                log.warning("early_stopping requires a 'validation' channel; training for all epochs")
+
+            def fit(n_epochs):
+                return _with_retries(lambda rate: ft.train_supervised(
+                    input=train_path, lr=rate, dim=dim, ws=window, epoch=n_epochs,
+                    minCount=max(min_count, 1), wordNgrams=word_ngrams, bucket=eff_buckets,
+                    neg=neg, t=t, thread=1, seed=0, verbose=0, loss="softmax"), lr, log)
+
+            started = time.time()
+            if early and val_path is not None:
+                best = None
+                best_acc = -1.0
+                stale = 0
+                for e in range(min(min_epochs, epochs), epochs + 1):
+                    model = fit(e)
+                    acc = float(model.test(val_path)[1])
+                    log.raw(f"Epoch {e}: #validation_accuracy_epoch: {acc:.4f}")
+                    if acc > best_acc:
+                        best, best_acc, stale = model, acc, 0
+                    else:
+                        stale += 1
+                        if stale >= patience:
+                            log.raw(f"Reached patience. Early stopping after epoch {e}; best validation accuracy {best_acc:.4f}")
+                            break
+                model = best
+            else:
+                model = fit(epochs)
+            elapsed = time.time() - started
+            log.raw("##### Alpha: 0.0000  Progress: 100.00%  Million Words/sec: "
+                    f"{n_words * epochs / max(elapsed, 1e-6) / 1e6:.2f} #####")
+            log.raw("Training finished.")
+            log.raw(f"Total training time in seconds: {elapsed:.2f}")
+            metrics = []
+            train_acc = float(model.test(train_path)[1])
+            log.raw(f"#train_accuracy: {train_acc:.4f}")
+            log.raw(f"Number of train examples: {len(lines)}")
+            if val_path is not None:
+                val_acc = float(model.test(val_path)[1])
+                log.raw(f"#validation_accuracy: {val_acc:.4f}")
+                log.raw(f"Number of validation examples: {n_val}")
+                metrics.append(("validation:accuracy", round(val_acc, 4)))
+            out = os.path.join(tmp, "model.bin")
+            model.save_model(out)
+            with open(out, "rb") as fh:
+                files = {"model.bin": fh.read()}
+            log.raw(f"Uploaded model of {len(files['model.bin'])} bytes (buckets={eff_buckets})")
+            return TrainingResult(files, metrics, log.lines)
+
+        # word2vec modes
+        if not subwords:
+            minn_eff, maxn_eff, eff_buckets = 0, 0, 0
+        else:
+            minn_eff, maxn_eff = minn, max(minn, maxn)
+            eff_buckets = min(buckets, MAX_BUCKETS, max(1_000, 2 * _count_char_ngrams(lines, minn_eff, maxn_eff)))
+        started = time.time()
+        model = _with_retries(lambda rate: ft.train_unsupervised(
+            input=train_path, model="cbow" if mode == "cbow" else "skipgram", lr=rate, dim=dim,
+            ws=window, epoch=epochs, minCount=max(min_count, 1), neg=neg, t=t, minn=minn_eff,
+            maxn=maxn_eff, bucket=eff_buckets, thread=1, verbose=0), lr, log)
+        elapsed = time.time() - started
+        log.raw("Training finished.")
+        log.raw(f"Total training time in seconds: {elapsed:.2f}")
+        words = model.get_words()
+        log.raw(f"Number of words in vocabulary: {len(words)}")
+        out = os.path.join(tmp, "vectors.bin")
+        model.save_model(out)
+        with open(out, "rb") as fh:
+            binary = fh.read()
+        txt = [f"{len(words)} {dim}"]
+        for w in words:
+            txt.append(w + " " + " ".join(f"{v:.5f}" for v in model.get_word_vector(w)))
+        return TrainingResult({"vectors.bin": binary, "vectors.txt": ("\n".join(txt) + "\n").encode()},
+                              [], log.lines)
+
+
+def _with_retries(fit, lr: float, log: Log):
+    """fastText (this build) intermittently reports "Encountered NaN" on small corpora,
+    even for identical inputs; retry twice with the same learning rate, then halve it."""
+    rates = [lr, lr, lr, lr / 2, lr / 4, lr / 8]
+    for attempt, rate in enumerate(rates):
+        try:
+            return fit(rate)
+        except (ValueError, RuntimeError) as exc:
+            if "NaN" not in str(exc) or attempt == len(rates) - 1:
+                raise AlgorithmError(f"Training failed: {exc}") from None
+            log.warning(f"Encountered NaN; retrying with learning_rate={rates[attempt + 1]}")
+
+
+class BlazingTextPredictor:
+    def __init__(self, files: dict[str, bytes]):
+        name = "model.bin" if "model.bin" in files else "vectors.bin" if "vectors.bin" in files else None
+        if name is None:
+            raise AlgorithmError("Unable to load BlazingText model: model.bin not found in model.tar.gz")
+        ft = _fasttext()
+        fd, path = tempfile.mkstemp(suffix=".bin", prefix="blazingtext-")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(files[name])
+            try:
+                self.model = ft.load_model(path)
+            except (ValueError, RuntimeError, MemoryError) as exc:
+                raise AlgorithmError(f"Unable to load BlazingText model: {exc}") from None
+        finally:
+            os.unlink(path)
+        self.supervised = name == "model.bin"
+
+    def _classify(self, text, k: int) -> dict:
+        if not isinstance(text, str):
+            raise ModelError("Each instance must be a string (a space-tokenised sentence).")
+        labels, probs = self.model.predict(" ".join(text.split()), k=k)
+        return {"label": list(labels), "prob": [round(min(float(p), 1.0), 8) for p in probs]}
+
+    def _vector(self, word) -> dict:
+        if not isinstance(word, str):
+            raise ModelError("Each instance must be a word (string).")
+        return {"vector": [float(v) for v in self.model.get_word_vector(word)], "word": word}
+
+    def invoke(self, body: bytes, content_type: str | None, accept: str | None,
+               custom_attributes: str | None = None) -> tuple[bytes, str]:
+        ctype, _ = base_content_type(content_type)
+        try:
+            text = body.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise ModelError("Unable to decode the payload as UTF-8.") from None
+        if ctype in ("application/jsonlines", "application/x-jsonlines", "application/jsonl"):
+            out = []
+            for number, line in enumerate(text.splitlines(), start=1):
+                if not line.strip():
+                    continue
+                try:
+                    record = json.loads(line)
+                except ValueError as exc:
+                    raise ModelError(f"Unable to parse JSON line {number}: {exc}") from None
+                if not isinstance(record, dict) or "source" not in record:
+                    raise ModelError('Each JSON line must be {"source": "...", "k": <int>}.')
+                if self.supervised:
+                    out.append(self._classify(record["source"], self._k(record.get("k", 1))))
+                else:
+                    out.append(self._vector(record["source"]))
+            return b"".join(dumps(o) + b"\n" for o in out), "application/jsonlines"
+        try:
+            doc = json.loads(text)
+        except ValueError as exc:
+            raise ModelError(f"Unable to parse the JSON payload: {exc}") from None
+        if not isinstance(doc, dict) or not isinstance(doc.get("instances"), list):
+            raise ModelError('Payload must be {"instances": ["sentence", ...], "configuration": {"k": 1}}.')
+        config = doc.get("configuration") or {}
+        if not isinstance(config, dict):
+            raise ModelError("'configuration' must be an object.")
+        if self.supervised:
+            k = self._k(config.get("k", 1))
+            result = [self._classify(s, k) for s in doc["instances"]]
+        else:
+            result = [self._vector(w) for w in doc["instances"]]
+        return dumps(result), "application/json"
+
+    @staticmethod
+    def _k(value) -> int:
+        try:
+            k = int(value)
+        except (TypeError, ValueError):
+            raise ModelError("'k' must be a positive integer.") from None
+        if k < 1:
+            raise ModelError("'k' must be a positive integer.")
+        return k
+
+
+def load_predictor(files: dict[str, bytes]) -> BlazingTextPredictor:
+    return BlazingTextPredictor(files)
