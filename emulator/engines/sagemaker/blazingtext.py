@@ -3,7 +3,9 @@
 Modes: ``supervised`` (text classification, fastText ``train_supervised``) and the
 word2vec modes ``skipgram`` / ``cbow`` / ``batch_skipgram`` (fastText
 ``train_unsupervised``; ``batch_skipgram`` is trained as ``skipgram``; the
-``train:mean_rho`` word-similarity metric is not computed).
+``train:mean_rho`` word-similarity metric is not computed). This fastText build
+diverges (NaN) on some corpora without subword n-grams; word2vec training then falls
+back to ``subwords=True`` (char n-grams 3-6) with a warning in the log.
 
 Decisions:
 * Buckets: fastText allocates ``buckets * vector_dim`` floats for word n-grams
@@ -30,6 +32,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import tempfile
 import time
 
@@ -42,6 +46,8 @@ KNOWN = {
     "sampling_threshold", "subwords", "min_char", "max_char", "batch_size", "evaluation",
 }
 MAX_TOKENS = 1000
+# directory containing the top-level ``emulator`` package (for ``python -m`` of the worker)
+_PKG_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 MAX_BUCKETS = 200_000
 LABEL = "__label__"
 
@@ -150,47 +156,53 @@ def train(hyperparameters: dict, channels: dict) -> TrainingResult:
             if early and val_path is None:
                 log.warning("early_stopping requires a 'validation' channel; training for all epochs")
 
+            out = os.path.join(tmp, "model.bin")
+            tests = [train_path] + ([val_path] if val_path else [])
+
             def fit(n_epochs):
-                return _with_retries(lambda rate: ft.train_supervised(
+                """Train into ``out``; return (train accuracy, validation accuracy or None)."""
+                res = _with_retries(lambda rate: dict(
                     input=train_path, lr=rate, dim=dim, ws=window, epoch=n_epochs,
                     minCount=max(min_count, 1), wordNgrams=word_ngrams, bucket=eff_buckets,
-                    neg=neg, t=t, thread=1, seed=0, verbose=0, loss="softmax"), lr, log)
+                    neg=neg, t=t, thread=1, seed=0, verbose=0, loss="softmax"),
+                    "train_supervised", out, tests, lr, log)
+                return float(res[0][1]), (float(res[1][1]) if val_path else None)
 
             started = time.time()
             if early and val_path is not None:
-                best = None
                 best_acc = -1.0
+                best_bytes = b""
+                best_train = 0.0
                 stale = 0
                 for e in range(min(min_epochs, epochs), epochs + 1):
-                    model = fit(e)
-                    acc = float(model.test(val_path)[1])
+                    train_acc, acc = fit(e)
                     log.raw(f"Epoch {e}: #validation_accuracy_epoch: {acc:.4f}")
                     if acc > best_acc:
-                        best, best_acc, stale = model, acc, 0
+                        best_acc, best_train, stale = acc, train_acc, 0
+                        with open(out, "rb") as fh:
+                            best_bytes = fh.read()
                     else:
                         stale += 1
                         if stale >= patience:
                             log.raw(f"Reached patience. Early stopping after epoch {e}; best validation accuracy {best_acc:.4f}")
                             break
-                model = best
+                with open(out, "wb") as fh:
+                    fh.write(best_bytes)
+                train_acc, val_acc = best_train, best_acc
             else:
-                model = fit(epochs)
+                train_acc, val_acc = fit(epochs)
             elapsed = time.time() - started
             log.raw("##### Alpha: 0.0000  Progress: 100.00%  Million Words/sec: "
                     f"{n_words * epochs / max(elapsed, 1e-6) / 1e6:.2f} #####")
             log.raw("Training finished.")
             log.raw(f"Total training time in seconds: {elapsed:.2f}")
             metrics = []
-            train_acc = float(model.test(train_path)[1])
             log.raw(f"#train_accuracy: {train_acc:.4f}")
             log.raw(f"Number of train examples: {len(lines)}")
             if val_path is not None:
-                val_acc = float(model.test(val_path)[1])
                 log.raw(f"#validation_accuracy: {val_acc:.4f}")
                 log.raw(f"Number of validation examples: {n_val}")
                 metrics.append(("validation:accuracy", round(val_acc, 4)))
-            out = os.path.join(tmp, "model.bin")
-            model.save_model(out)
             with open(out, "rb") as fh:
                 files = {"model.bin": fh.read()}
             log.raw(f"Uploaded model of {len(files['model.bin'])} bytes (buckets={eff_buckets})")
@@ -203,17 +215,30 @@ def train(hyperparameters: dict, channels: dict) -> TrainingResult:
             minn_eff, maxn_eff = minn, max(minn, maxn)
             eff_buckets = min(buckets, MAX_BUCKETS, max(1_000, 2 * _count_char_ngrams(lines, minn_eff, maxn_eff)))
         started = time.time()
-        model = _with_retries(lambda rate: ft.train_unsupervised(
-            input=train_path, model="cbow" if mode == "cbow" else "skipgram", lr=rate, dim=dim,
-            ws=window, epoch=epochs, minCount=max(min_count, 1), neg=neg, t=t, minn=minn_eff,
-            maxn=maxn_eff, bucket=eff_buckets, thread=1, verbose=0), lr, log)
+        out = os.path.join(tmp, "vectors.bin")
+        def w2v(minn_, maxn_, buckets_):
+            _with_retries(lambda rate: dict(
+                input=train_path, model="cbow" if mode == "cbow" else "skipgram", lr=rate, dim=dim,
+                ws=window, epoch=epochs, minCount=max(min_count, 1), neg=neg, t=t, minn=minn_,
+                maxn=maxn_, bucket=buckets_, thread=1, verbose=0),
+                "train_unsupervised", out, [], lr, log)
+
+        try:
+            w2v(minn_eff, maxn_eff, eff_buckets)
+        except AlgorithmError:
+            if subwords:
+                raise
+            # this fastText build diverges without subword n-grams on some corpora
+            minn_eff, maxn_eff = 3, 6
+            eff_buckets = min(buckets, MAX_BUCKETS, max(1_000, 2 * _count_char_ngrams(lines, 3, 6)))
+            log.warning("Training without subwords failed (NaN); retrying with subwords=True")
+            w2v(minn_eff, maxn_eff, eff_buckets)
+        model = _load(ft, out)
         elapsed = time.time() - started
         log.raw("Training finished.")
         log.raw(f"Total training time in seconds: {elapsed:.2f}")
         words = model.get_words()
         log.raw(f"Number of words in vocabulary: {len(words)}")
-        out = os.path.join(tmp, "vectors.bin")
-        model.save_model(out)
         with open(out, "rb") as fh:
             binary = fh.read()
         txt = [f"{len(words)} {dim}"]
@@ -223,17 +248,33 @@ def train(hyperparameters: dict, channels: dict) -> TrainingResult:
                               [], log.lines)
 
 
-def _with_retries(fit, lr: float, log: Log):
-    """fastText (this build) intermittently reports "Encountered NaN" on small corpora,
-    even for identical inputs; retry twice with the same learning rate, then halve it."""
+def _with_retries(make_kwargs, func: str, out: str, tests: list[str], lr: float, log: Log):
+    """Train in a fresh Python process (fastText in a long-lived process intermittently
+    reports "Encountered NaN" on small corpora, even for identical inputs); on NaN retry
+    twice with the same learning rate, then with it halved. Returns the test results."""
     rates = [lr, lr, lr, lr / 2, lr / 4, lr / 8]
     for attempt, rate in enumerate(rates):
+        job = {"func": func, "kwargs": make_kwargs(rate), "out": out, "test": tests}
+        proc = subprocess.run([sys.executable, "-m", "emulator.engines.sagemaker._ft_worker"],
+                              input=json.dumps(job), capture_output=True, text=True,
+                              cwd=_PKG_ROOT, timeout=3600)
         try:
-            return fit(rate)
-        except (ValueError, RuntimeError) as exc:
-            if "NaN" not in str(exc) or attempt == len(rates) - 1:
-                raise AlgorithmError(f"Training failed: {exc}") from None
-            log.warning(f"Encountered NaN; retrying with learning_rate={rates[attempt + 1]}")
+            result = json.loads(proc.stdout.strip().splitlines()[-1])
+        except (ValueError, IndexError):
+            raise AlgorithmError(f"Training failed: fastText exited with code {proc.returncode}:"
+                                 f" {proc.stderr.strip()[-500:]}") from None
+        if result["ok"]:
+            return result["test"]
+        if "NaN" not in result["error"] or attempt == len(rates) - 1:
+            raise AlgorithmError(f"Training failed: {result['error']}")
+        log.warning(f"Encountered NaN; retrying with learning_rate={rates[attempt + 1]}")
+
+
+def _load(ft, path):
+    try:
+        return ft.load_model(path)
+    except (ValueError, RuntimeError, MemoryError) as exc:
+        raise AlgorithmError(f"Unable to load BlazingText model: {exc}") from None
 
 
 class BlazingTextPredictor:
