@@ -25,8 +25,9 @@ Decisions on [U] items (see DG *Recipe Format Reference* / *Data Transformations
   numeric output becomes one real-valued feature standardised with training
   mean/std (missing -> 0, i.e. the mean).  BINARY outputs are one-hot ``0``/``1``.
 * The default recipe quantile-bins numerics (bin count per variable from 10, 20,
-  50, 100, 200, 500: the largest with at least 20 training rows per bin and not
-  more bins than distinct values) and, to train well with a linear model, also
+  50, 100, 200, 500: the largest with at least 50 training rows per bin and not
+  more bins than distinct values; numerics with fewer than 500 values are not
+  binned because such bins only add noise) and, to train well with a linear model, also
   outputs the raw (standardised) numerics via ``ALL_NUMERIC``; text is
   ``lowercase(no_punct(ALL_TEXT))``.
 """
@@ -59,6 +60,7 @@ FUNCTIONS: dict[str, tuple[int, tuple[int, int] | None, tuple[str, ...], str | N
 }
 _NAME_RE = re.compile(r"^[A-Za-z].{0,63}$", re.S)
 _BIN_CHOICES = (10, 20, 50, 100, 200, 500)
+_ROWS_PER_BIN = 50
 
 
 # ------------------------------------------------------------------ text transforms
@@ -326,11 +328,12 @@ def parse_recipe(text: str, schema: DataSchema) -> Recipe:
 
 # ------------------------------------------------------------------ default recipe
 def _bins_for(values: np.ndarray) -> int:
+    """Bin count for a numeric variable; 0 = too little data to bin it."""
     vals = values[~np.isnan(values)]
     distinct = len(np.unique(vals))
-    best = _BIN_CHOICES[0]
+    best = 0
     for c in _BIN_CHOICES:
-        if c * 20 <= len(vals) and c <= distinct:
+        if c * _ROWS_PER_BIN <= len(vals) and c <= distinct:
             best = c
     return best
 
@@ -343,7 +346,8 @@ def default_recipe(dataset) -> str:
     for a in feats:
         if a.type == "NUMERIC":
             nb = _bins_for(dataset.frame[a.name].to_numpy(dtype=float))
-            groups.setdefault(nb, []).append(a.name)
+            if nb:
+                groups.setdefault(nb, []).append(a.name)
     types = {a.type for a in feats}
     outputs = []
     if "BINARY" in types:

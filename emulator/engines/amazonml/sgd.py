@@ -1,0 +1,218 @@
+"""Training parameters and the SGD trainer (logistic / softmax / linear regression).
+
+Decisions on [U]/conflicting items:
+
+* Parameter ranges follow the API reference: ``sgd.maxPasses`` 1..10000 (default
+  10), ``sgd.maxMLModelSizeInBytes`` 100000..2147483648 (default 33554432),
+  ``sgd.shuffleType`` auto|none (default none), L1/L2 >= 0 and mutually exclusive
+  (default L2 1e-6 when neither is given).  Unknown keys are rejected.
+* The echo (``validate_parameters``) contains the user keys (normalised) plus every
+  default and ``"algorithm": "sgd"``; when L1 is given no L2 default is added.
+* Trainer: mini-batch SGD with AdaGrad per-coordinate step sizes, at most
+  ``maxPasses`` passes with early stop on convergence (relative loss change < 1e-5),
+  iterate averaging over the last pass.  ``auto`` shuffles the rows once (fixed seed)
+  before training; ``none`` visits rows in input order.  Regression trains on a
+  standardised target.  Rows with a missing target are ignored; ``rowWeight`` values
+  are sample weights (missing -> 1, negative -> 0).
+* MULTICLASS with more than 100 classes, or a classification target with a single
+  class, is a DataProcessingError; so is a model larger than maxMLModelSizeInBytes.
+"""
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from .datasets import Dataset
+from .errors import DataProcessingError, EngineInputError
+from .model import TrainedModel, _sigmoid, _softmax
+from .recipes import FeaturePipeline, default_recipe, parse_recipe
+from .schema import check_target_for_model_type
+
+MAX_CLASSES = 100
+DEFAULTS = {"sgd.maxPasses": "10", "sgd.maxMLModelSizeInBytes": "33554432", "sgd.shuffleType": "none"}
+_KEYS = ("sgd.maxPasses", "sgd.maxMLModelSizeInBytes", "sgd.shuffleType",
+         "sgd.l1RegularizationAmount", "sgd.l2RegularizationAmount")
+
+
+def _int_param(params: dict[str, str], key: str, lo: int, hi: int) -> int:
+    raw = params[key]
+    try:
+        value = int(str(raw).strip())
+    except ValueError:
+        raise EngineInputError(f"Training parameter '{key}' must be an integer, got {raw!r}") from None
+    if not lo <= value <= hi:
+        raise EngineInputError(f"Training parameter '{key}' must be between {lo} and {hi}, got {raw!r}")
+    return value
+
+
+def _float_param(params: dict[str, str], key: str) -> float:
+    raw = params[key]
+    try:
+        value = float(str(raw).strip())
+    except ValueError:
+        raise EngineInputError(f"Training parameter '{key}' must be a number, got {raw!r}") from None
+    if not np.isfinite(value) or value < 0:
+        raise EngineInputError(f"Training parameter '{key}' must be a finite number >= 0, got {raw!r}")
+    return value
+
+
+def validate_parameters(params: dict[str, str] | None) -> dict[str, str]:
+    """Validate CreateMLModel ``Parameters``; return the ``TrainingParameters`` echo."""
+    params = dict(params or {})
+    for key in params:
+        if key not in _KEYS:
+            raise EngineInputError(f"Unknown training parameter '{key}'; valid keys are {', '.join(_KEYS)}")
+        if not isinstance(params[key], str):
+            raise EngineInputError(f"Training parameter '{key}' must be a string value")
+    echo = dict(params)
+    for key, value in DEFAULTS.items():
+        echo.setdefault(key, value)
+    _int_param(echo, "sgd.maxPasses", 1, 10000)
+    _int_param(echo, "sgd.maxMLModelSizeInBytes", 100000, 2147483648)
+    shuffle = echo["sgd.shuffleType"].strip().lower()
+    if shuffle not in ("auto", "none"):
+        raise EngineInputError(f"Training parameter 'sgd.shuffleType' must be 'auto' or 'none', got {echo['sgd.shuffleType']!r}")
+    l1 = "sgd.l1RegularizationAmount" in params
+    l2 = "sgd.l2RegularizationAmount" in params
+    if l1 and l2:
+        raise EngineInputError("Training parameters 'sgd.l1RegularizationAmount' and "
+                               "'sgd.l2RegularizationAmount' are mutually exclusive")
+    if l1:
+        _float_param(echo, "sgd.l1RegularizationAmount")
+    else:
+        echo.setdefault("sgd.l2RegularizationAmount", "1e-6")
+        _float_param(echo, "sgd.l2RegularizationAmount")
+    echo["algorithm"] = "sgd"
+    return echo
+
+
+def _sgd(X: sp.csr_matrix | np.ndarray, Y: np.ndarray, w: np.ndarray, kind: str, passes: int, shuffle: bool,
+         l1: float, l2: float) -> tuple[np.ndarray, np.ndarray]:
+    """Mini-batch AdaGrad SGD; Y is (n,) for logistic/linear, (n,k) one-hot for softmax."""
+    n, d = X.shape
+    k = Y.shape[1] if Y.ndim == 2 else 1
+    order = np.random.default_rng(0).permutation(n) if shuffle else np.arange(n)
+    bs = int(np.clip(n // 200, 1, 512))
+    if n * d <= 20_000_000:
+        X = X.toarray()  # small problems: dense slicing is much faster per step
+    batches = []
+    for s in range(0, n, bs):
+        idx = order[s:s + bs]
+        batches.append((X[idx], Y[idx], w[idx], float(w[idx].sum())))
+    W = np.zeros((d, k))
+    b = np.zeros(k)
+    gW = np.full((d, k), 1e-8)
+    gb = np.full(k, 1e-8)
+    lr = 0.2 if kind != "linear" else 0.1
+    prev_loss = np.inf
+    avg_W, avg_b, avg_n = np.zeros_like(W), np.zeros_like(b), 0
+    for epoch in range(passes):
+        total = 0.0
+        sum_W, sum_b = np.zeros_like(W), np.zeros_like(b)
+        for xb, yb, wb, wsum in batches:
+            if wsum <= 0:
+                continue
+            z = np.asarray(xb @ W) + b
+            if kind == "logistic":
+                p = _sigmoid(z[:, 0])
+                g = ((p - yb) * wb)[:, None]
+                total += float(-(wb * (yb * np.log(p + 1e-12) + (1 - yb) * np.log(1 - p + 1e-12))).sum())
+            elif kind == "softmax":
+                P = _softmax(z)
+                g = (P - yb) * wb[:, None]
+                total += float(-(wb * np.log((P * yb).sum(axis=1) + 1e-12)).sum())
+            else:
+                r = z[:, 0] - yb
+                g = (r * wb)[:, None]
+                total += float((wb * r * r).sum() / 2)
+            grad_W = np.asarray(xb.T @ g) / wsum
+            grad_b = g.sum(axis=0) / wsum
+            if l2:
+                grad_W += l2 * W
+            gW += grad_W * grad_W
+            gb += grad_b * grad_b
+            step = lr / np.sqrt(gW)
+            W -= step * grad_W
+            b -= lr / np.sqrt(gb) * grad_b
+            if l1:
+                W = np.sign(W) * np.maximum(np.abs(W) - step * l1, 0.0)
+            sum_W += W
+            sum_b += b
+        if epoch >= passes // 2 or avg_n == 0:
+            avg_W, avg_b, avg_n = avg_W + sum_W, avg_b + sum_b, avg_n + len(batches)
+        if not np.isfinite(total):
+            raise DataProcessingError("SGD diverged while training the ML model (non-finite loss)")
+        if prev_loss < np.inf and abs(prev_loss - total) <= 1e-5 * max(abs(prev_loss), 1e-12):
+            break
+        prev_loss = total
+    return avg_W / avg_n, avg_b / avg_n
+
+
+def train_model(dataset: Dataset, model_type: str, parameters: dict[str, str] | None,
+                recipe_text: str | None) -> TrainedModel:
+    """Train an Amazon ML model on ``dataset`` (its frame = training rows)."""
+    echo = validate_parameters(parameters)
+    schema = dataset.schema
+    check_target_for_model_type(schema, model_type)
+    recipe_text = recipe_text if recipe_text and recipe_text.strip() else default_recipe(dataset)
+    recipe = parse_recipe(recipe_text, schema)
+    frame = dataset.frame
+    target = frame[schema.target]
+    if model_type == "MULTICLASS":
+        has_y = target.astype(str).str.len().to_numpy() > 0
+    else:
+        has_y = ~np.isnan(target.to_numpy(dtype=float))
+    frame = frame[has_y].reset_index(drop=True)
+    if len(frame) == 0:
+        raise DataProcessingError(f"No training records have a value for target attribute '{schema.target}'")
+    y_raw = frame[schema.target]
+    classes: list[str] = []
+    if model_type == "BINARY":
+        Y = y_raw.to_numpy(dtype=float)
+        if len(np.unique(Y)) < 2:
+            raise DataProcessingError(f"Target attribute '{schema.target}' has a single value in the training data; "
+                                      "a BINARY model needs both 0 and 1")
+        kind = "logistic"
+    elif model_type == "MULTICLASS":
+        labels = y_raw.astype(str).to_numpy()
+        classes = sorted(set(labels))
+        if len(classes) > MAX_CLASSES:
+            raise DataProcessingError(f"Target attribute '{schema.target}' has {len(classes)} distinct values; "
+                                      f"a MULTICLASS model supports at most {MAX_CLASSES} classes")
+        if len(classes) < 2:
+            raise DataProcessingError(f"Target attribute '{schema.target}' has a single value in the training data; "
+                                      "a MULTICLASS model needs at least 2 classes")
+        pos = {c: i for i, c in enumerate(classes)}
+        Y = np.zeros((len(labels), len(classes)))
+        Y[np.arange(len(labels)), [pos[c] for c in labels]] = 1.0
+        kind = "softmax"
+    else:
+        Y = y_raw.to_numpy(dtype=float)
+        kind = "linear"
+    if schema.row_weight:
+        sw = frame[schema.row_weight].to_numpy(dtype=float).copy()
+        sw[np.isnan(sw)] = 1.0
+        sw = np.maximum(sw, 0.0)
+        if sw.sum() <= 0:
+            raise DataProcessingError(f"All row weights ('{schema.row_weight}') are zero or negative")
+    else:
+        sw = np.ones(len(frame))
+    pipeline = FeaturePipeline(recipe).fit(frame)
+    X = pipeline.transform(frame)
+    y_mean, y_std = 0.0, 1.0
+    if kind == "linear":
+        y_mean, y_std = float(np.average(Y, weights=sw)), float(Y.std()) or 1.0
+        Y = (Y - y_mean) / y_std
+    l1 = float(echo.get("sgd.l1RegularizationAmount", 0) or 0)
+    l2 = float(echo.get("sgd.l2RegularizationAmount", 0) or 0)
+    W, b = _sgd(X.tocsr(), Y, sw, kind, int(echo["sgd.maxPasses"]),
+                echo["sgd.shuffleType"].strip().lower() == "auto", l1, l2)
+    if kind == "linear":
+        W, b = W * y_std, b * y_std + y_mean
+    model = TrainedModel(model_type=model_type, schema=schema, recipe=recipe_text, pipeline=pipeline,
+                         weights=W, intercept=b, classes=classes, training_parameters=echo)
+    limit = int(echo["sgd.maxMLModelSizeInBytes"])
+    if model.size_in_bytes > limit:
+        raise DataProcessingError(f"The trained ML model is {model.size_in_bytes} bytes, larger than "
+                                  f"sgd.maxMLModelSizeInBytes ({limit}); use a simpler recipe or raise the limit")
+    return model
