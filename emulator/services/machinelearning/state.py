@@ -1,0 +1,130 @@
+"""Resource model of the Amazon ML provider: four object types kept per account and region."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+
+def now() -> datetime:
+    """Timezone-aware current time (the serialiser turns it into epoch seconds)."""
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class Resource:
+    """Fields every Amazon ML object shares."""
+
+    id: str
+    name: str | None
+    created_by: str
+    request: dict[str, Any]  # the create request, for idempotency checks
+    status: str = "PENDING"
+    message: str | None = None
+    created_at: datetime = field(default_factory=now)
+    last_updated_at: datetime = field(default_factory=now)
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    compute_time: int | None = None  # milliseconds
+    tags: dict[str, str | None] = field(default_factory=dict)
+    future: Future | None = field(default=None, repr=False, compare=False)
+    log_uri: str | None = None
+
+    kind = "Resource"
+
+    def touch(self) -> None:
+        self.last_updated_at = now()
+
+    def start(self) -> None:
+        self.status = "INPROGRESS"
+        self.started_at = now()
+        self.touch()
+
+    def finish(self, status: str, message: str | None = None) -> None:
+        self.status = status
+        self.message = message
+        self.finished_at = now()
+        if self.started_at is not None:
+            self.compute_time = int((self.finished_at - self.started_at).total_seconds() * 1000)
+        self.touch()
+
+    @property
+    def deleted(self) -> bool:
+        return self.status == "DELETED"
+
+
+@dataclass
+class DataSource(Resource):
+    location_s3: str | None = None
+    rearrangement: str | None = None
+    schema_text: str | None = None
+    schema: Any = None  # engine DataSchema (None for RDS/Redshift without schema)
+    compute_statistics: bool = False
+    data_size: int | None = None
+    number_of_files: int | None = None
+    role_arn: str | None = None
+    rds_metadata: dict[str, Any] | None = None
+    redshift_metadata: dict[str, Any] | None = None
+    dataset: Any = field(default=None, repr=False)  # engine Dataset, kept in memory
+    statistics: dict[str, Any] | None = None
+    files: list[str] = field(default_factory=list)  # s3:// URI of every input file
+
+    kind = "DataSource"
+
+
+@dataclass
+class MLModel(Resource):
+    model_type: str = "BINARY"
+    training_data_source_id: str = ""
+    parameters: dict[str, str] = field(default_factory=dict)  # TrainingParameters echo
+    recipe_text: str | None = None  # user recipe, or the default one once trained
+    input_location: str | None = None
+    size_in_bytes: int | None = None
+    score_threshold: float | None = None
+    score_threshold_updated_at: datetime | None = None
+    endpoint: dict[str, Any] | None = None  # RealtimeEndpointInfo without NONE
+    trained: Any = field(default=None, repr=False)  # engine TrainedModel
+    schema_text: str | None = None
+
+    kind = "MLModel"
+
+
+@dataclass
+class Evaluation(Resource):
+    ml_model_id: str = ""
+    data_source_id: str = ""
+    input_location: str | None = None
+    metrics: dict[str, str] | None = None
+
+    kind = "Evaluation"
+
+
+@dataclass
+class BatchPrediction(Resource):
+    ml_model_id: str = ""
+    data_source_id: str = ""
+    input_location: str | None = None
+    output_uri: str = ""
+    total_records: int | None = None
+    invalid_records: int | None = None
+
+    kind = "BatchPrediction"
+
+
+class MachineLearningState:
+    """Every Amazon ML object of one account and region."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.data_sources: dict[str, DataSource] = {}
+        self.models: dict[str, MLModel] = {}
+        self.evaluations: dict[str, Evaluation] = {}
+        self.batch_predictions: dict[str, BatchPrediction] = {}
+
+    def table(self, resource_type: str) -> dict[str, Any]:
+        """The dict holding objects of a tag ``ResourceType``."""
+        return {"DataSource": self.data_sources, "MLModel": self.models, "Evaluation": self.evaluations,
+                "BatchPrediction": self.batch_predictions}[resource_type]

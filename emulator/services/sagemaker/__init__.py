@@ -1,0 +1,14 @@
+"""Amazon SageMaker: training jobs with the built-in algorithms, hosting and tags."""
+
+from __future__ import annotations
+
+from emulator.services.base import Provider
+from emulator.services.sagemaker.hosting import HostingOperations
+from emulator.services.sagemaker.tagging import TaggingOperations
+from emulator.services.sagemaker.training import TrainingOperations
+
+
+class SageMakerProvider(TrainingOperations, HostingOperations, TaggingOperations, Provider):
+    """The ``sagemaker`` control plane; operations it lacks fall back to moto."""
+
+    service_name = "sagemaker"

@@ -1,0 +1,263 @@
+"""Models, endpoint configurations and endpoints; endpoints load models into memory."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from typing import Any
+
+from emulator.aws.s3 import S3AccessError, S3Store
+from emulator.context import RequestContext
+from emulator.engines import sagemaker as engine
+from emulator.services.sagemaker.errors import validation
+from emulator.services.sagemaker.listing import list_page
+from emulator.services.sagemaker.state import HostedVariant, SageMakerState
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class HostingOperations:
+    """CreateModel ... DeleteEndpoint."""
+
+    # ---------------------------------------------------------------- models
+    def create_model(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        state = ctx.state(SageMakerState)
+        name = request["ModelName"]
+        arn = ctx.arn("sagemaker", f"model/{name.lower()}")
+        if not request.get("PrimaryContainer") and not request.get("Containers"):
+            raise validation("Either PrimaryContainer or Containers must be specified.")
+        with state.lock:
+            if name in state.models:
+                raise validation(f'Cannot create already existing model "{arn}".')
+            state.models[name] = {
+                "ModelName": name, "ModelArn": arn, "PrimaryContainer": request.get("PrimaryContainer"),
+                "Containers": request.get("Containers"), "InferenceExecutionConfig": request.get("InferenceExecutionConfig"),
+                "ExecutionRoleArn": request.get("ExecutionRoleArn"), "VpcConfig": request.get("VpcConfig"),
+                "EnableNetworkIsolation": bool(request.get("EnableNetworkIsolation", False)), "CreationTime": _now(),
+            }
+            _set_tags(state, arn, request.get("Tags"))
+        return {"ModelArn": arn}
+
+    def describe_model(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        state = ctx.state(SageMakerState)
+        with state.lock:
+            return copy.deepcopy(_model(ctx, state, request["ModelName"]))
+
+    def list_models(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        state = ctx.state(SageMakerState)
+        with state.lock:
+            records = list(state.models.values())
+        page, token = list_page(records, request, name_key="ModelName",
+                                summary=lambda m: {k: m[k] for k in ("ModelName", "ModelArn", "CreationTime")})
+        return {"Models": page, "NextToken": token}
+
+    def delete_model(self, ctx: RequestContext, request: dict[str, Any]) -> None:
+        state = ctx.state(SageMakerState)
+        with state.lock:
+            model = _model(ctx, state, request["ModelName"])
+            del state.models[model["ModelName"]]
+            state.tags.pop(model["ModelArn"], None)
+
+    # ------------------------------------------------------ endpoint configs
+    def create_endpoint_config(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        state = ctx.state(SageMakerState)
+        name = request["EndpointConfigName"]
+        arn = ctx.arn("sagemaker", f"endpoint-config/{name.lower()}")
+        with state.lock:
+            if name in state.endpoint_configs:
+                raise validation(f'Cannot create already existing endpoint configuration "{arn}".')
+            variants = []
+            for variant in request["ProductionVariants"]:
+                if variant.get("ModelName") and variant["ModelName"] not in state.models:
+                    raise validation(f'Could not find model "{ctx.arn("sagemaker", "model/" + variant["ModelName"].lower())}".')
+                variants.append({"InitialVariantWeight": 1.0, **variant})
+            names = [v["VariantName"] for v in variants]
+            if len(set(names)) != len(names):
+                raise validation("Variant names must be unique within an endpoint configuration.")
+            state.endpoint_configs[name] = {
+                "EndpointConfigName": name, "EndpointConfigArn": arn, "ProductionVariants": variants,
+                "DataCaptureConfig": request.get("DataCaptureConfig"), "KmsKeyId": request.get("KmsKeyId"),
+                "AsyncInferenceConfig": request.get("AsyncInferenceConfig"), "ExplainerConfig": request.get("ExplainerConfig"),
+                "ShadowProductionVariants": request.get("ShadowProductionVariants"),
+                "ExecutionRoleArn": request.get("ExecutionRoleArn"), "VpcConfig": request.get("VpcConfig"),
+                "EnableNetworkIsolation": request.get("EnableNetworkIsolation"), "CreationTime": _now(),
+            }
+            _set_tags(state, arn, request.get("Tags"))
+        return {"EndpointConfigArn": arn}
+
+    def describe_endpoint_config(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        state = ctx.state(SageMakerState)
+        with state.lock:
+            return copy.deepcopy(_config(ctx, state, request["EndpointConfigName"]))
+
+    def list_endpoint_configs(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        state = ctx.state(SageMakerState)
+        with state.lock:
+            records = list(state.endpoint_configs.values())
+        page, token = list_page(records, request, name_key="EndpointConfigName", summary=lambda c: {
+            k: c[k] for k in ("EndpointConfigName", "EndpointConfigArn", "CreationTime")})
+        return {"EndpointConfigs": page, "NextToken": token}
+
+    def delete_endpoint_config(self, ctx: RequestContext, request: dict[str, Any]) -> None:
+        state = ctx.state(SageMakerState)
+        with state.lock:
+            config = _config(ctx, state, request["EndpointConfigName"])
+            del state.endpoint_configs[config["EndpointConfigName"]]
+            state.tags.pop(config["EndpointConfigArn"], None)
+
+    # -------------------------------------------------------------- endpoints
+    def create_endpoint(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        state = ctx.state(SageMakerState)
+        name = request["EndpointName"]
+        arn = ctx.arn("sagemaker", f"endpoint/{name.lower()}")
+        with state.lock:
+            if name in state.endpoints:
+                raise validation(f'Cannot create already existing endpoint "{arn}".')
+            config = _config(ctx, state, request["EndpointConfigName"])
+            now = _now()
+            state.endpoints[name] = {
+                "EndpointName": name, "EndpointArn": arn, "EndpointConfigName": config["EndpointConfigName"],
+                "EndpointStatus": "Creating", "CreationTime": now, "LastModifiedTime": now,
+                "DataCaptureConfig": _capture_summary(config),
+            }
+            _set_tags(state, arn, request.get("Tags"))
+        self._deploy(ctx, state, name, copy.deepcopy(config), "Creating")
+        return {"EndpointArn": arn}
+
+    def update_endpoint(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        state = ctx.state(SageMakerState)
+        with state.lock:
+            endpoint = _endpoint(ctx, state, request["EndpointName"])
+            if endpoint["EndpointStatus"] not in ("InService", "Failed"):
+                raise validation(f"Cannot update in-progress endpoint \"{endpoint['EndpointArn']}\".")
+            config = _config(ctx, state, request["EndpointConfigName"])
+            endpoint["EndpointStatus"] = "Updating"
+            endpoint["LastModifiedTime"] = _now()
+            endpoint.pop("FailureReason", None)
+        self._deploy(ctx, state, request["EndpointName"], copy.deepcopy(config), "Updating")
+        return {"EndpointArn": endpoint["EndpointArn"]}
+
+    def _deploy(self, ctx: RequestContext, state: SageMakerState, name: str, config: dict[str, Any], phase: str) -> None:
+        """Load every variant's model in the background; InService or Failed."""
+        with state.lock:
+            models = {v["VariantName"]: copy.deepcopy(state.models.get(v.get("ModelName", ""))) for v in config["ProductionVariants"]}
+        s3 = ctx.s3()
+
+        def deploy() -> None:
+            try:
+                hosted = [HostedVariant(v["VariantName"], float(v.get("InitialVariantWeight", 1.0)),
+                                        _load_variant(s3, models[v["VariantName"]]))
+                          for v in config["ProductionVariants"]]
+            except (engine.AlgorithmError, S3AccessError, ValueError) as exc:
+                self._endpoint_failed(state, name, config, phase, str(exc))
+                return
+            except Exception as exc:  # keep the endpoint out of "Creating" forever
+                self._endpoint_failed(state, name, config, phase, f"{type(exc).__name__}: {exc}")
+                return
+            with state.lock:
+                endpoint = state.endpoints.get(name)
+                if endpoint is None:
+                    return
+                state.hosted[name] = hosted
+                endpoint.update(EndpointStatus="InService", EndpointConfigName=config["EndpointConfigName"],
+                                LastModifiedTime=_now(), ProductionVariants=_variant_summaries(config, models))
+
+        self.emulator.jobs.wait(self.emulator.jobs.submit(deploy))  # type: ignore[attr-defined]
+
+    @staticmethod
+    def _endpoint_failed(state: SageMakerState, name: str, config: dict[str, Any], phase: str, reason: str) -> None:
+        with state.lock:
+            endpoint = state.endpoints.get(name)
+            if endpoint is None:
+                return
+            if phase == "Updating" and name in state.hosted:
+                endpoint.update(EndpointStatus="InService", FailureReason=f"Update failed: {reason}")
+            else:
+                endpoint.update(EndpointStatus="Failed", FailureReason=reason)
+            endpoint["LastModifiedTime"] = _now()
+
+    def describe_endpoint(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        state = ctx.state(SageMakerState)
+        with state.lock:
+            return copy.deepcopy(_endpoint(ctx, state, request["EndpointName"]))
+
+    def list_endpoints(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        state = ctx.state(SageMakerState)
+        with state.lock:
+            records = list(state.endpoints.values())
+        keys = ("EndpointName", "EndpointArn", "CreationTime", "LastModifiedTime", "EndpointStatus")
+        page, token = list_page(records, request, name_key="EndpointName", status_key="EndpointStatus",
+                                summary=lambda e: {k: e.get(k) for k in keys})
+        return {"Endpoints": page, "NextToken": token}
+
+    def delete_endpoint(self, ctx: RequestContext, request: dict[str, Any]) -> None:
+        state = ctx.state(SageMakerState)
+        with state.lock:
+            endpoint = _endpoint(ctx, state, request["EndpointName"])
+            del state.endpoints[endpoint["EndpointName"]]
+            state.hosted.pop(endpoint["EndpointName"], None)
+            state.tags.pop(endpoint["EndpointArn"], None)
+
+
+def _load_variant(s3: S3Store, model: dict[str, Any] | None) -> Any:
+    if model is None:
+        raise ValueError("The model of this production variant no longer exists.")
+    container = model.get("PrimaryContainer") or (model.get("Containers") or [{}])[0]
+    algorithm = engine.algorithm_from_image(container.get("Image"))
+    if algorithm is None:
+        raise ValueError(f"The container image {container.get('Image')!r} is not a built-in algorithm the emulator hosts.")
+    if not container.get("ModelDataUrl"):
+        raise ValueError("The container has no ModelDataUrl to load.")
+    return engine.load_predictor(algorithm, s3.get_uri(container["ModelDataUrl"]))
+
+
+def _variant_summaries(config: dict[str, Any], models: dict[str, Any]) -> list[dict[str, Any]]:
+    summaries = []
+    for variant in config["ProductionVariants"]:
+        model = models.get(variant["VariantName"]) or {}
+        image = (model.get("PrimaryContainer") or (model.get("Containers") or [{}])[0]).get("Image")
+        count = variant.get("InitialInstanceCount", 1)
+        summaries.append({
+            "VariantName": variant["VariantName"],
+            "DeployedImages": [{"SpecifiedImage": image, "ResolvedImage": image, "ResolutionTime": _now()}] if image else [],
+            "CurrentWeight": float(variant.get("InitialVariantWeight", 1.0)),
+            "DesiredWeight": float(variant.get("InitialVariantWeight", 1.0)),
+            "CurrentInstanceCount": count, "DesiredInstanceCount": count,
+        })
+    return summaries
+
+
+def _capture_summary(config: dict[str, Any]) -> dict[str, Any] | None:
+    capture = config.get("DataCaptureConfig")
+    if not capture:
+        return None
+    return {"EnableCapture": capture.get("EnableCapture", True), "CaptureStatus": "Started",
+            "CurrentSamplingPercentage": capture.get("InitialSamplingPercentage", 0),
+            "DestinationS3Uri": capture.get("DestinationS3Uri"), "KmsKeyId": capture.get("KmsKeyId")}
+
+
+def _model(ctx: RequestContext, state: SageMakerState, name: str) -> dict[str, Any]:
+    model = state.models.get(name)
+    if model is None:
+        raise validation(f'Could not find model "{ctx.arn("sagemaker", "model/" + name.lower())}".')
+    return model
+
+
+def _config(ctx: RequestContext, state: SageMakerState, name: str) -> dict[str, Any]:
+    config = state.endpoint_configs.get(name)
+    if config is None:
+        raise validation(f'Could not find endpoint configuration "{ctx.arn("sagemaker", "endpoint-config/" + name.lower())}".')
+    return config
+
+
+def _endpoint(ctx: RequestContext, state: SageMakerState, name: str) -> dict[str, Any]:
+    endpoint = state.endpoints.get(name)
+    if endpoint is None:
+        raise validation(f'Could not find endpoint "{ctx.arn("sagemaker", "endpoint/" + name.lower())}".')
+    return endpoint
+
+
+def _set_tags(state: SageMakerState, arn: str, tags: list[dict[str, str]] | None) -> None:
+    state.tags[arn] = {t["Key"]: t.get("Value", "") for t in tags or []}

@@ -1,0 +1,256 @@
+"""Training jobs: CreateTrainingJob runs the built-in algorithm for real in the background."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from typing import Any
+
+from emulator.aws.logs import LogWriter
+from emulator.aws.s3 import S3AccessError, S3Store
+from emulator.context import RequestContext
+from emulator.engines import sagemaker as engine
+from emulator.jobs import JobRunner
+from emulator.services.sagemaker.channels import ChannelReadError, read_channels
+from emulator.services.sagemaker.errors import in_use, validation
+from emulator.services.sagemaker.listing import list_page
+from emulator.services.sagemaker.state import SageMakerState
+
+LOG_GROUP = "/aws/sagemaker/TrainingJobs"
+
+# (SecondaryStatus, StatusMessage) as the SageMaker console and SDK show them.
+STARTING = ("Starting", "Preparing the instances for training")
+DOWNLOADING = ("Downloading", "Downloading input data")
+TRAINING = ("Training", "Training image download completed. Training in progress.")
+UPLOADING = ("Uploading", "Uploading generated training model")
+COMPLETED = ("Completed", "Training job completed")
+FAILED = ("Failed", "Training job failed")
+STOPPING = ("Stopping", "Stopping the training job")
+STOPPED = ("Stopped", "Training job stopped")
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class JobStopped(Exception):
+    """StopTrainingJob was called while the job ran."""
+
+
+class TrainingJobRun:
+    """One training job's background work: download, train, upload, log."""
+
+    def __init__(self, state: SageMakerState, name: str, s3: S3Store, logs: LogWriter) -> None:
+        self.state, self.name, self.s3, self.logs = state, name, s3, logs
+        self.log_lines: list[str] = []
+        self.stream = f"{name}/algo-1-{int(time.time())}"
+
+    @property
+    def job(self) -> dict[str, Any]:
+        return self.state.training_jobs[self.name]
+
+    def transition(self, secondary: tuple[str, str], status: str | None = None) -> None:
+        """Record a SecondaryStatus transition (ending the previous one)."""
+        now = _now()
+        with self.state.lock:
+            job = self.job
+            transitions = job.setdefault("SecondaryStatusTransitions", [])
+            if transitions:
+                transitions[-1]["EndTime"] = now
+            transitions.append({"Status": secondary[0], "StartTime": now, "StatusMessage": secondary[1]})
+            job["SecondaryStatus"] = secondary[0]
+            if status:
+                job["TrainingJobStatus"] = status
+            job["LastModifiedTime"] = now
+        if self.name in self.state.stop_requested and secondary[0] not in ("Stopping", "Stopped", "Failed", "Completed"):
+            raise JobStopped()
+
+    def run(self) -> None:
+        """The whole job; every exit leaves a terminal status."""
+        job = self.job
+        try:
+            with self.state.lock:
+                job["TrainingStartTime"] = _now()
+            self.transition(DOWNLOADING)
+            algorithm = engine.algorithm_from_image(job["AlgorithmSpecification"].get("TrainingImage"))
+            if algorithm is None:
+                raise engine.AlgorithmError(
+                    f"The training image {job['AlgorithmSpecification'].get('TrainingImage')!r} is not a built-in "
+                    f"algorithm the emulator runs (supported: {', '.join(engine.ALGORITHMS)}).")
+            self.log("Docker entrypoint called with argument(s): train")
+            channels = read_channels(self.s3, job.get("InputDataConfig", []))
+            self.transition(TRAINING)
+            result = engine.train(algorithm, job.get("HyperParameters", {}), channels)
+            self.log_lines.extend(result.log_lines)
+            self.transition(UPLOADING)
+            artifact = f"{job['OutputDataConfig']['S3OutputPath'].rstrip('/')}/{self.name}/output/model.tar.gz"
+            self.s3.put_uri(artifact, engine.make_model_tar_gz(result.model_files))
+            self.finish("Completed", COMPLETED, artifact=artifact, metrics=result.metrics)
+        except JobStopped:
+            self.finish("Stopped", STOPPED)
+        except (engine.AlgorithmError, ChannelReadError, S3AccessError) as exc:
+            self.log(f"ClientError: {exc}")
+            self.finish("Failed", FAILED, reason=f"ClientError: {exc}")
+        except Exception as exc:  # an algorithm bug must still end the job
+            self.log(f"AlgorithmError: {exc}")
+            self.finish("Failed", FAILED, reason=f"AlgorithmError: {type(exc).__name__}: {exc}")
+        finally:
+            self.flush_logs()
+
+    def log(self, line: str) -> None:
+        self.log_lines.append(line)
+
+    def finish(self, status: str, secondary: tuple[str, str], artifact: str | None = None,
+               metrics: list[tuple[str, float]] | None = None, reason: str | None = None) -> None:
+        """Terminal state with times, billable seconds, artefact and final metrics."""
+        self.transition(secondary, status)
+        now = _now()
+        with self.state.lock:
+            job = self.job
+            transitions = job["SecondaryStatusTransitions"]
+            transitions[-1]["EndTime"] = now
+            start = job.get("TrainingStartTime") or now
+            job["TrainingEndTime"] = now
+            seconds = max(1, int(round((now - start).total_seconds())))
+            job["TrainingTimeInSeconds"] = seconds
+            job["BillableTimeInSeconds"] = seconds
+            if artifact:
+                job["ModelArtifacts"] = {"S3ModelArtifacts": artifact}
+            if metrics:
+                job["FinalMetricDataList"] = [{"MetricName": n, "Value": float(v), "Timestamp": now} for n, v in metrics]
+            if reason:
+                job["FailureReason"] = reason
+            self.state.stop_requested.discard(self.name)
+
+    def flush_logs(self) -> None:
+        if self.log_lines:
+            self.logs.write(LOG_GROUP, self.stream, self.log_lines)
+
+
+class TrainingOperations:
+    """CreateTrainingJob, DescribeTrainingJob, ListTrainingJobs, StopTrainingJob."""
+
+    def create_training_job(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        state = ctx.state(SageMakerState)
+        name = request["TrainingJobName"]
+        arn = ctx.arn("sagemaker", f"training-job/{name.lower()}")
+        job = start_training_job(ctx, state, self.emulator.jobs, request, arn)  # type: ignore[attr-defined]
+        self.emulator.jobs.wait(state.training_futures.get(name))  # type: ignore[attr-defined]
+        return {"TrainingJobArn": job["TrainingJobArn"]}
+
+    def describe_training_job(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        state = ctx.state(SageMakerState)
+        with state.lock:
+            job = state.training_jobs.get(request["TrainingJobName"])
+            if job is None:
+                raise validation("Requested resource not found.")
+            return _copy(job)
+
+    def list_training_jobs(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        state = ctx.state(SageMakerState)
+        with state.lock:
+            records = [dict(j) for j in state.training_jobs.values()]
+        if request.get("WarmPoolStatusEquals"):
+            records = []
+        summaries, token = list_page(records, request, name_key="TrainingJobName", status_key="TrainingJobStatus",
+                                     summary=training_summary)
+        return {"TrainingJobSummaries": summaries, "NextToken": token}
+
+    def stop_training_job(self, ctx: RequestContext, request: dict[str, Any]) -> None:
+        state = ctx.state(SageMakerState)
+        name = request["TrainingJobName"]
+        with state.lock:
+            job = state.training_jobs.get(name)
+            if job is None:
+                raise validation("Requested resource not found.")
+            if job["TrainingJobStatus"] != "InProgress":
+                raise validation(f"The request was rejected because the training job is in status {job['TrainingJobStatus']}.")
+            state.stop_requested.add(name)
+            job["TrainingJobStatus"] = "Stopping"
+            job["SecondaryStatus"] = "Stopping"
+        return None
+
+
+def start_training_job(ctx: RequestContext, state: SageMakerState, jobs: JobRunner, request: dict[str, Any],
+                       arn: str, tuning_job_arn: str | None = None) -> dict[str, Any]:
+    """Record a training job and start it; shared by CreateTrainingJob and tuning jobs."""
+    name = request["TrainingJobName"]
+    spec = dict(request.get("AlgorithmSpecification") or {})
+    algorithm = engine.algorithm_from_image(spec.get("TrainingImage"))
+    if not spec.get("MetricDefinitions") and algorithm:
+        spec["MetricDefinitions"] = engine.metric_definitions(algorithm)
+    spec.setdefault("TrainingInputMode", "File")
+    spec.setdefault("EnableSageMakerMetricsTimeSeries", False)
+    now = _now()
+    output = {"KmsKeyId": "", "CompressionType": "GZIP", **request["OutputDataConfig"]}
+    resource = {"VolumeSizeInGB": 30, "InstanceCount": 1, "InstanceType": "ml.m5.large",
+                **(request.get("ResourceConfig") or {})}
+    job = {
+        "TrainingJobName": name,
+        "TrainingJobArn": arn,
+        "TuningJobArn": tuning_job_arn,
+        "TrainingJobStatus": "InProgress",
+        "SecondaryStatus": STARTING[0],
+        "HyperParameters": dict(request.get("HyperParameters") or {}),
+        "AlgorithmSpecification": spec,
+        "RoleArn": request["RoleArn"],
+        "InputDataConfig": [_with_channel_defaults(c) for c in request.get("InputDataConfig") or []],
+        "OutputDataConfig": output,
+        "ResourceConfig": resource,
+        "VpcConfig": request.get("VpcConfig"),
+        "StoppingCondition": request.get("StoppingCondition") or {"MaxRuntimeInSeconds": 86400},
+        "CreationTime": now,
+        "LastModifiedTime": now,
+        "SecondaryStatusTransitions": [{"Status": STARTING[0], "StartTime": now, "StatusMessage": STARTING[1]}],
+        "EnableNetworkIsolation": bool(request.get("EnableNetworkIsolation", False)),
+        "EnableInterContainerTrafficEncryption": bool(request.get("EnableInterContainerTrafficEncryption", False)),
+        "EnableManagedSpotTraining": bool(request.get("EnableManagedSpotTraining", False)),
+        "CheckpointConfig": request.get("CheckpointConfig"),
+        "DebugHookConfig": request.get("DebugHookConfig"),
+        "DebugRuleConfigurations": request.get("DebugRuleConfigurations"),
+        "TensorBoardOutputConfig": request.get("TensorBoardOutputConfig"),
+        "ExperimentConfig": request.get("ExperimentConfig"),
+        "ProfilerConfig": request.get("ProfilerConfig"),
+        "ProfilerRuleConfigurations": request.get("ProfilerRuleConfigurations"),
+        "ProfilingStatus": "Disabled" if not request.get("ProfilerConfig") or
+        request["ProfilerConfig"].get("DisableProfiler") else "Enabled",
+        "Environment": request.get("Environment"),
+        "RetryStrategy": request.get("RetryStrategy"),
+        "RemoteDebugConfig": request.get("RemoteDebugConfig"),
+        "InfraCheckConfig": request.get("InfraCheckConfig"),
+    }
+    with state.lock:
+        if name in state.training_jobs:
+            raise in_use(f"Training job names must be unique within an AWS account and region, and a training job "
+                         f"with this name already exists ({state.training_jobs[name]['TrainingJobArn']})")
+        state.training_jobs[name] = job
+        state.tags[arn] = {t["Key"]: t.get("Value", "") for t in request.get("Tags") or []}
+    run = TrainingJobRun(state, name, ctx.s3(), ctx.logs())
+    state.training_futures[name] = jobs.submit(run.run)
+    return job
+
+
+def training_summary(job: dict[str, Any]) -> dict[str, Any]:
+    """A TrainingJobSummary."""
+    keys = ("TrainingJobName", "TrainingJobArn", "CreationTime", "TrainingEndTime", "LastModifiedTime",
+            "TrainingJobStatus", "SecondaryStatus")
+    return {k: job.get(k) for k in keys}
+
+
+def _with_channel_defaults(channel: dict[str, Any]) -> dict[str, Any]:
+    channel = dict(channel)
+    channel.setdefault("CompressionType", "None")
+    channel.setdefault("RecordWrapperType", "None")
+    source = channel.get("DataSource", {}).get("S3DataSource")
+    if source is not None:
+        source.setdefault("S3DataDistributionType", "FullyReplicated")
+    return channel
+
+
+def _copy(record: dict[str, Any]) -> dict[str, Any]:
+    import copy
+
+    return copy.deepcopy(record)
+
+
+
