@@ -1,5 +1,6 @@
 """Recipe language of the Amazon ML engine."""
 import json
+import re
 
 import pytest
 
@@ -69,7 +70,7 @@ def test_comments_outside_strings_and_all_inputs():
     ("not json", "not valid JSON"),
 ])
 def test_recipe_errors(text, needle):
-    with pytest.raises(EngineInputError, match=needle):
+    with pytest.raises(EngineInputError, match=re.escape(needle)):
         parse_recipe(text, SCHEMA)
 
 
