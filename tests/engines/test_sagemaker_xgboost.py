@@ -29,8 +29,8 @@ def test_xgboost_binary_breast_cancer():
     assert len(found) == 30 and found[-1] == m["validation:auc"]
     assert res.log_lines[0].startswith("[0]#011train-")
     predictor = sm.load_predictor("xgboost", sm.make_model_tar_gz(res.model_files))
-    body, ctype = predictor.invoke(csv(yva, Xva).replace(b"", b"") and
-                                   "\n".join(",".join(map(str, r)) for r in Xva).encode(), "text/csv", "text/csv")
+    payload = "\n".join(",".join(map(str, r)) for r in Xva).encode()
+    body, ctype = predictor.invoke(payload, "text/csv", "text/csv")
     assert ctype == "text/csv"
     scores = np.array([float(v) for v in body.decode().splitlines()])
     assert len(scores) == len(yva) and np.mean((scores > 0.5) == yva) > 0.9
