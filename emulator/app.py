@@ -43,5 +43,8 @@ def create_app(config: Config | None = None) -> Flask:
     def health():  # noqa: ANN202
         return jsonify({"status": "running", "version": __version__, "services": service_summary(emulator)})
 
+    from emulator.services.machinelearning import register_routes as register_machinelearning_routes
+
+    register_machinelearning_routes(app, emulator)
     app.wsgi_app = AwsGateway(emulator, app.wsgi_app)  # type: ignore[method-assign]
     return app
