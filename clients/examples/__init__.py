@@ -1,0 +1,1 @@
+"""Runnable example clients, one per seed document."""
