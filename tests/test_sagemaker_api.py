@@ -1,0 +1,307 @@
+"""SageMaker over HTTP: training outcomes, failures, hosting, runtime formats, validation, tags, logs."""
+
+from __future__ import annotations
+
+import json
+import random
+import uuid
+
+import botocore.exceptions
+import pytest
+from sklearn.datasets import load_breast_cancer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from clients.testing import RunningEmulator
+from tests.sagemaker_helpers import (BLAZINGTEXT_IMAGE, KNN_IMAGE, LINEAR_IMAGE, ROLE, XGBOOST_IMAGE, channel,
+                                     iris_split, training_request)
+
+
+def _name(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def _error(call, *args, **kwargs) -> botocore.exceptions.ClientError:
+    with pytest.raises(botocore.exceptions.ClientError) as info:
+        call(*args, **kwargs)
+    return info.value
+
+
+def _deploy(sm, job_name: str, image: str) -> str:
+    job = sm.describe_training_job(TrainingJobName=job_name)
+    model = _name("model")
+    sm.create_model(ModelName=model, ExecutionRoleArn=ROLE, PrimaryContainer={
+        "Image": image, "ModelDataUrl": job["ModelArtifacts"]["S3ModelArtifacts"]})
+    sm.create_endpoint_config(EndpointConfigName=model, ProductionVariants=[{
+        "VariantName": "AllTraffic", "ModelName": model, "InitialInstanceCount": 1, "InstanceType": "ml.t2.medium"}])
+    sm.create_endpoint(EndpointName=model, EndpointConfigName=model)
+    assert sm.describe_endpoint(EndpointName=model)["EndpointStatus"] == "InService"
+    return model
+
+
+@pytest.fixture(scope="module")
+def iris_bucket(emulator: RunningEmulator) -> str:
+    s3 = emulator.client("s3")
+    name = _name("iris")
+    s3.create_bucket(Bucket=name)
+    train, test = iris_split()
+    s3.put_object(Bucket=name, Key="train/train.csv", Body=train.to_csv(header=False, index=False))
+    s3.put_object(Bucket=name, Key="test/test.csv", Body=test.to_csv(header=False, index=False))
+    return name
+
+
+def _knn_job(sm, bucket: str, **hyper: str) -> str:
+    name = _name("knn")
+    params = {"k": "3", "sample_size": "1000", "predictor_type": "classifier", **hyper}
+    sm.create_training_job(**training_request(name, KNN_IMAGE, params, [
+        channel("train", f"s3://{bucket}/train/"), channel("test", f"s3://{bucket}/test/")], f"s3://{bucket}/out"))
+    return name
+
+
+def test_training_job_is_terminal_at_first_describe_with_transitions(aws, iris_bucket: str) -> None:
+    sm = aws("sagemaker")
+    job = sm.describe_training_job(TrainingJobName=_knn_job(sm, iris_bucket))
+    assert job["TrainingJobStatus"] == "Completed"
+    assert [t["Status"] for t in job["SecondaryStatusTransitions"]] == [
+        "Starting", "Downloading", "Training", "Uploading", "Completed"]
+    assert all(t["StatusMessage"] for t in job["SecondaryStatusTransitions"])
+    assert job["OutputDataConfig"]["KmsKeyId"] == ""
+    assert {m["Name"] for m in job["AlgorithmSpecification"]["MetricDefinitions"]} >= {"test:accuracy"}
+    assert job["TrainingTimeInSeconds"] >= 1 and job["BillableTimeInSeconds"] >= 1
+    assert job["FinalMetricDataList"][0]["Value"] > 0.9
+
+
+def test_training_logs_page_to_an_empty_page(aws, iris_bucket: str) -> None:
+    sm, logs = aws("sagemaker"), aws("logs")
+    name = _knn_job(sm, iris_bucket)
+    streams = logs.describe_log_streams(logGroupName="/aws/sagemaker/TrainingJobs", logStreamNamePrefix=f"{name}/")
+    stream = streams["logStreams"][0]["logStreamName"]
+    assert stream.startswith(f"{name}/algo-1-")
+    page = logs.get_log_events(logGroupName="/aws/sagemaker/TrainingJobs", logStreamName=stream, startFromHead=True)
+    assert any("#test_score (algo-1) : ('accuracy'" in e["message"] for e in page["events"])
+    following = logs.get_log_events(logGroupName="/aws/sagemaker/TrainingJobs", logStreamName=stream,
+                                    startFromHead=True, nextToken=page["nextForwardToken"])
+    assert following["events"] == []
+
+
+def test_unsupported_image_fails_the_job_with_client_error(aws, iris_bucket: str) -> None:
+    sm = aws("sagemaker")
+    name = _name("custom")
+    sm.create_training_job(**training_request(name, "123456789012.dkr.ecr.us-east-1.amazonaws.com/my-own:latest", {},
+                                              [channel("train", f"s3://{iris_bucket}/train/")], f"s3://{iris_bucket}/o"))
+    job = sm.describe_training_job(TrainingJobName=name)
+    assert job["TrainingJobStatus"] == "Failed"
+    assert job["FailureReason"].startswith("ClientError: ")
+
+
+def test_unsupported_content_type_and_missing_hyperparameter_fail_like_aws(aws, iris_bucket: str) -> None:
+    sm = aws("sagemaker")
+    name = _name("knn-ct")
+    sm.create_training_job(**training_request(name, KNN_IMAGE, {"k": "1", "sample_size": "10", "predictor_type": "classifier"},
+                                              [channel("train", f"s3://{iris_bucket}/train/", "application/x-foo")],
+                                              f"s3://{iris_bucket}/o"))
+    assert sm.describe_training_job(TrainingJobName=name)["FailureReason"].startswith("ClientError: ")
+    name = _name("knn-hp")
+    sm.create_training_job(**training_request(name, KNN_IMAGE, {"sample_size": "10", "predictor_type": "classifier"},
+                                              [channel("train", f"s3://{iris_bucket}/train/")], f"s3://{iris_bucket}/o"))
+    failed = sm.describe_training_job(TrainingJobName=name)
+    assert failed["TrainingJobStatus"] == "Failed" and "'k'" in failed["FailureReason"]
+
+
+def test_missing_data_fails_the_job_not_the_server(aws, iris_bucket: str) -> None:
+    sm = aws("sagemaker")
+    name = _name("knn-nodata")
+    sm.create_training_job(**training_request(name, KNN_IMAGE, {"k": "1", "sample_size": "10", "predictor_type": "classifier"},
+                                              [channel("train", f"s3://{iris_bucket}/nothing-here/")], f"s3://{iris_bucket}/o"))
+    job = sm.describe_training_job(TrainingJobName=name)
+    assert job["TrainingJobStatus"] == "Failed" and "ClientError" in job["FailureReason"]
+
+
+def test_duplicate_training_job_name_is_resource_in_use(aws, iris_bucket: str) -> None:
+    sm = aws("sagemaker")
+    name = _knn_job(sm, iris_bucket)
+    error = _error(sm.create_training_job, **training_request(
+        name, KNN_IMAGE, {}, [channel("train", f"s3://{iris_bucket}/train/")], f"s3://{iris_bucket}/o"))
+    assert error.response["Error"]["Code"] == "ResourceInUse"
+
+
+def test_knn_endpoint_formats_and_errors(aws, iris_bucket: str) -> None:
+    sm, runtime = aws("sagemaker"), aws("sagemaker-runtime")
+    endpoint = _deploy(sm, _knn_job(sm, iris_bucket), KNN_IMAGE)
+    csv = runtime.invoke_endpoint(EndpointName=endpoint, ContentType="text/csv", Accept="application/json",
+                                  Body="5.1,3.5,1.4,0.2\n6.3,3.3,6.0,2.5")
+    assert json.loads(csv["Body"].read()) == {"predictions": [{"predicted_label": 0.0}, {"predicted_label": 2.0}]}
+    assert csv["InvokedProductionVariant"] == "AllTraffic"
+    verbose = runtime.invoke_endpoint(EndpointName=endpoint, ContentType="application/json",
+                                      Accept="application/json; verbose=true",
+                                      Body=json.dumps({"instances": [{"features": [5.1, 3.5, 1.4, 0.2]}]}))
+    prediction = json.loads(verbose["Body"].read())["predictions"][0]
+    assert len(prediction["distances"]) == 3 and len(prediction["labels"]) == 3
+    model_error = _error(runtime.invoke_endpoint, EndpointName=endpoint, ContentType="text/csv", Body="1,2")
+    assert model_error.response["Error"]["Code"] == "ModelError"
+    assert model_error.response["ResponseMetadata"]["HTTPStatusCode"] == 424
+    missing = _error(runtime.invoke_endpoint, EndpointName="no-such-endpoint", ContentType="text/csv", Body="1")
+    assert missing.response["Error"]["Code"] == "ValidationError"
+    assert "Endpoint no-such-endpoint of account 123456789012 not found." in str(missing)
+
+
+def test_hosting_lifecycle_messages(aws, iris_bucket: str) -> None:
+    sm = aws("sagemaker")
+    job = sm.describe_training_job(TrainingJobName=_knn_job(sm, iris_bucket))
+    name = _name("life")
+    container = {"Image": KNN_IMAGE, "ModelDataUrl": job["ModelArtifacts"]["S3ModelArtifacts"]}
+    sm.create_model(ModelName=name, ExecutionRoleArn=ROLE, PrimaryContainer=container)
+    again = _error(sm.create_model, ModelName=name, ExecutionRoleArn=ROLE, PrimaryContainer=container)
+    assert "Cannot create already existing model" in again.response["Error"]["Message"]
+    broken = _name("broken")
+    sm.create_model(ModelName=broken, ExecutionRoleArn=ROLE, PrimaryContainer={
+        "Image": KNN_IMAGE, "ModelDataUrl": f"s3://{iris_bucket}/missing/model.tar.gz"})
+    sm.create_endpoint_config(EndpointConfigName=broken, ProductionVariants=[{
+        "VariantName": "AllTraffic", "ModelName": broken, "InitialInstanceCount": 1, "InstanceType": "ml.t2.medium"}])
+    sm.create_endpoint(EndpointName=broken, EndpointConfigName=broken)
+    described = sm.describe_endpoint(EndpointName=broken)
+    assert described["EndpointStatus"] == "Failed" and described["FailureReason"]
+    sm.delete_endpoint(EndpointName=broken)
+    gone = _error(sm.describe_endpoint, EndpointName=broken)
+    assert gone.response["Error"]["Code"] == "ValidationException"
+    assert _error(sm.delete_model, ModelName=_name("none")).response["Error"]["Code"] == "ValidationException"
+
+
+def test_update_endpoint_swaps_the_model(aws, iris_bucket: str) -> None:
+    sm, runtime = aws("sagemaker"), aws("sagemaker-runtime")
+    endpoint = _deploy(sm, _knn_job(sm, iris_bucket), KNN_IMAGE)
+    regressor = _knn_job(sm, iris_bucket, predictor_type="regressor")
+    artefact = sm.describe_training_job(TrainingJobName=regressor)["ModelArtifacts"]["S3ModelArtifacts"]
+    model = _name("reg")
+    sm.create_model(ModelName=model, ExecutionRoleArn=ROLE, PrimaryContainer={"Image": KNN_IMAGE, "ModelDataUrl": artefact})
+    sm.create_endpoint_config(EndpointConfigName=model, ProductionVariants=[{
+        "VariantName": "Regressor", "ModelName": model, "InitialInstanceCount": 1, "InstanceType": "ml.t2.medium"}])
+    sm.update_endpoint(EndpointName=endpoint, EndpointConfigName=model)
+    described = sm.describe_endpoint(EndpointName=endpoint)
+    assert (described["EndpointStatus"], described["EndpointConfigName"]) == ("InService", model)
+    answer = runtime.invoke_endpoint(EndpointName=endpoint, ContentType="text/csv", Body="6.0,2.7,5.1,1.6")
+    assert answer["InvokedProductionVariant"] == "Regressor"
+
+
+def test_list_training_jobs_filters_sorts_and_pages(aws, iris_bucket: str) -> None:
+    sm = aws("sagemaker")
+    marker = uuid.uuid4().hex[:6]
+    names = []
+    for _ in range(3):
+        name = f"page-{marker}-{uuid.uuid4().hex[:4]}"
+        sm.create_training_job(**training_request(name, KNN_IMAGE, {"k": "1", "sample_size": "10", "predictor_type": "classifier"},
+                                                  [channel("train", f"s3://{iris_bucket}/train/")], f"s3://{iris_bucket}/o"))
+        names.append(name)
+    first = sm.list_training_jobs(NameContains=marker, MaxResults=2, SortBy="Name", SortOrder="Ascending")
+    second = sm.list_training_jobs(NameContains=marker, MaxResults=2, SortBy="Name", SortOrder="Ascending",
+                                   NextToken=first["NextToken"])
+    listed = [s["TrainingJobName"] for s in first["TrainingJobSummaries"] + second["TrainingJobSummaries"]]
+    assert listed == sorted(names) and "NextToken" not in second
+    assert sm.list_training_jobs(NameContains=marker, StatusEquals="Failed")["TrainingJobSummaries"] == []
+
+
+def test_tags_by_arn(aws, iris_bucket: str) -> None:
+    sm = aws("sagemaker")
+    name = _knn_job(sm, iris_bucket)
+    arn = sm.describe_training_job(TrainingJobName=name)["TrainingJobArn"]
+    sm.add_tags(ResourceArn=arn, Tags=[{"Key": "team", "Value": "ml"}, {"Key": "env", "Value": "ci"}])
+    sm.delete_tags(ResourceArn=arn, TagKeys=["env"])
+    assert sm.list_tags(ResourceArn=arn)["Tags"] == [{"Key": "team", "Value": "ml"}]
+
+
+def test_sagemaker_validation_errors(aws) -> None:
+    sm = aws("sagemaker")
+    bad_name = _error(sm.describe_training_job, TrainingJobName="bad_name!")
+    assert bad_name.response["Error"]["Code"] == "ValidationException"
+    assert bad_name.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    bad_enum = _error(sm.list_training_jobs, SortBy="Size")
+    assert bad_enum.response["Error"]["Code"] == "ValidationException"
+    out_of_range = _error(sm.list_training_jobs, MaxResults=1000)
+    assert "maxResults" in out_of_range.response["Error"]["Message"]
+
+
+def test_runtime_validation_error(aws) -> None:
+    error = _error(aws("sagemaker-runtime").invoke_endpoint, EndpointName="x" * 70, Body=b"1")
+    assert error.response["Error"]["Code"] == "ValidationError"
+    assert error.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+
+
+def _corpus(seed: int, count: int) -> str:
+    rng = random.Random(seed)
+    topics = {"sports": "goal match team score player coach league win season stadium".split(),
+              "cooking": "recipe oven flour sugar bake taste kitchen salt butter dinner".split(),
+              "space": "rocket orbit planet star galaxy launch moon astronaut telescope comet".split()}
+    lines = []
+    for _ in range(count):
+        label = rng.choice(sorted(topics))
+        lines.append(f"__label__{label} " + " ".join(rng.choices(topics[label], k=8)))
+    return "\n".join(lines) + "\n"
+
+
+def test_blazingtext_supervised_trains_deploys_and_answers_k2(aws, bucket: str) -> None:
+    sm, s3, runtime = aws("sagemaker"), aws("s3"), aws("sagemaker-runtime")
+    s3.put_object(Bucket=bucket, Key="bt/train/train.txt", Body=_corpus(1, 400))
+    s3.put_object(Bucket=bucket, Key="bt/validation/validation.txt", Body=_corpus(2, 100))
+    name = _name("blazingtext")
+    sm.create_training_job(**training_request(name, BLAZINGTEXT_IMAGE, {
+        "mode": "supervised", "epochs": "25", "learning_rate": "0.5", "min_count": "1", "vector_dim": "20",
+        "word_ngrams": "2"}, [channel("train", f"s3://{bucket}/bt/train/", None),
+                              channel("validation", f"s3://{bucket}/bt/validation/", None)], f"s3://{bucket}/bt/out"))
+    job = sm.describe_training_job(TrainingJobName=name)
+    assert job["TrainingJobStatus"] == "Completed", job.get("FailureReason")
+    metrics = {m["MetricName"]: m["Value"] for m in job["FinalMetricDataList"]}
+    assert metrics["validation:accuracy"] > 0.9
+    endpoint = _deploy(sm, name, BLAZINGTEXT_IMAGE)
+    payload = {"instances": ["the rocket reached orbit around the moon", "bake the flour with sugar and butter"],
+               "configuration": {"k": 2}}
+    answer = json.loads(runtime.invoke_endpoint(EndpointName=endpoint, ContentType="application/octet-stream",
+                                                Accept="*/*", Body=json.dumps(payload))["Body"].read())
+    assert [len(a["label"]) for a in answer] == [2, 2] and [len(a["prob"]) for a in answer] == [2, 2]
+    assert [a["label"][0] for a in answer] == ["__label__space", "__label__cooking"]
+
+
+def test_xgboost_binary_on_breast_cancer(aws, bucket: str) -> None:
+    sm, s3, runtime = aws("sagemaker"), aws("s3"), aws("sagemaker-runtime")
+    data = load_breast_cancer()
+    rows = [",".join([str(int(y))] + [f"{v:.6g}" for v in x]) for x, y in zip(data.data, data.target)]
+    random.Random(0).shuffle(rows)
+    s3.put_object(Bucket=bucket, Key="xgb/train/d.csv", Body="\n".join(rows[:400]))
+    s3.put_object(Bucket=bucket, Key="xgb/validation/d.csv", Body="\n".join(rows[400:]))
+    name = _name("xgb")
+    sm.create_training_job(**training_request(name, XGBOOST_IMAGE, {
+        "objective": "binary:logistic", "num_round": "30", "max_depth": "3", "eval_metric": "auc"},
+        [channel("train", f"s3://{bucket}/xgb/train/"), channel("validation", f"s3://{bucket}/xgb/validation/")],
+        f"s3://{bucket}/xgb/out"))
+    job = sm.describe_training_job(TrainingJobName=name)
+    assert job["TrainingJobStatus"] == "Completed", job.get("FailureReason")
+    assert {m["MetricName"]: m["Value"] for m in job["FinalMetricDataList"]}["validation:auc"] > 0.95
+    endpoint = _deploy(sm, name, XGBOOST_IMAGE)
+    features = rows[450].split(",", 1)[1]
+    score = float(runtime.invoke_endpoint(EndpointName=endpoint, ContentType="text/csv", Body=features)["Body"].read())
+    assert 0.0 <= score <= 1.0
+
+
+def test_linear_learner_binary_classifier(aws, bucket: str) -> None:
+    sm, s3, runtime = aws("sagemaker"), aws("s3"), aws("sagemaker-runtime")
+    data = load_breast_cancer()
+    rows = [",".join([str(int(y))] + [f"{v:.6g}" for v in x]) for x, y in zip(data.data, data.target)]
+    random.Random(1).shuffle(rows)
+    s3.put_object(Bucket=bucket, Key="ll/train/d.csv", Body="\n".join(rows[:400]))
+    s3.put_object(Bucket=bucket, Key="ll/test/d.csv", Body="\n".join(rows[400:]))
+    name = _name("linear")
+    sm.create_training_job(**training_request(name, LINEAR_IMAGE, {"predictor_type": "binary_classifier", "feature_dim": "30"},
+                                              [channel("train", f"s3://{bucket}/ll/train/"), channel("test", f"s3://{bucket}/ll/test/")],
+                                              f"s3://{bucket}/ll/out"))
+    job = sm.describe_training_job(TrainingJobName=name)
+    assert job["TrainingJobStatus"] == "Completed", job.get("FailureReason")
+    metrics = {m["MetricName"]: m["Value"] for m in job["FinalMetricDataList"]}
+    train = [[float(v) for v in r.split(",")] for r in rows[:400]]
+    test = [[float(v) for v in r.split(",")] for r in rows[400:]]
+    baseline = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)).fit(
+        [r[1:] for r in train], [r[0] for r in train]).score([r[1:] for r in test], [r[0] for r in test])
+    assert metrics["test:binary_classification_accuracy"] == pytest.approx(baseline, abs=0.03)
+    endpoint = _deploy(sm, name, LINEAR_IMAGE)
+    answer = json.loads(runtime.invoke_endpoint(EndpointName=endpoint, ContentType="text/csv", Accept="application/json",
+                                                Body=rows[450].split(",", 1)[1])["Body"].read())
+    assert answer["predictions"][0]["predicted_label"] in (0, 1)
