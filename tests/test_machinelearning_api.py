@@ -77,11 +77,11 @@ def test_validation_errors(ml, data) -> None:
             call()
         assert code_of(info) == ("InvalidInputException", 400)
     # a missing required member, sent without client-side validation
-    import botocore.config
     import boto3
+    from botocore.config import Config
     raw = boto3.client("machinelearning", endpoint_url=ml.meta.endpoint_url, region_name="us-east-1",
                        aws_access_key_id="test", aws_secret_access_key="test",
-                       config=botocore.config.Config(parameter_validation=False))
+                       config=Config(parameter_validation=False))
     with pytest.raises(botocore.exceptions.ClientError) as info:
         raw.create_ml_model(MLModelId=uid("m"), MLModelType="BINARY")
     assert code_of(info) == ("InvalidInputException", 400)
@@ -241,7 +241,7 @@ def test_database_data_sources_fail_with_message(ml, bucket) -> None:
     ml.create_data_source_from_rds(
         DataSourceId=rds_id, RoleARN="arn:aws:iam::123456789012:role/ml", ComputeStatistics=True,
         RDSData={"DatabaseInformation": {"InstanceIdentifier": "db-1", "DatabaseName": "sales"},
-                 "SelectSqlQuery": "SELECT * FROM t", "DatabaseCredentials": {"Username": "u", "Password": "p"},
+                 "SelectSqlQuery": "SELECT * FROM t", "DatabaseCredentials": {"Username": "u", "Password": "password1"},
                  "S3StagingLocation": f"s3://{bucket}/staging/", "DataSchema": json.dumps(SCHEMA),
                  "ResourceRole": "DataPipelineDefaultResourceRole", "ServiceRole": "DataPipelineDefaultRole",
                  "SubnetId": "subnet-1", "SecurityGroupIds": ["sg-1"]})
