@@ -47,7 +47,8 @@ def train(hyperparameters: dict, channels: dict) -> TrainingResult:
         hp.float("learning_rate", minimum=0, exclusive_minimum=True)
     hp.int("mini_batch_size", 1000, minimum=1)
     l1 = 0.0 if hp.raw("l1") in (None, "auto") else hp.float("l1", minimum=0)
-    wd = 0.0 if hp.raw("wd") in (None, "auto") else hp.float("wd", minimum=0)
+    wd_auto = hp.raw("wd") in (None, "auto")
+    wd = 0.0 if wd_auto else hp.float("wd", minimum=0)
     f_beta = hp.float("f_beta", 1.0, minimum=0, exclusive_minimum=True)
     normalize_data = hp.bool("normalize_data", True)
     normalize_label = hp.bool("normalize_label", ptype == "regressor")
@@ -70,7 +71,9 @@ def train(hyperparameters: dict, channels: dict) -> TrainingResult:
     std = X.std(axis=0) if normalize_data else np.ones(X.shape[1])
     std[std == 0] = 1.0
     Z = (X - mean) / std
-    C = 1.0 / (wd * len(y)) if wd > 0 else 1e4
+    # wd "auto" (AWS tunes it across parallel models): a moderate default that does not
+    # overfit separable data; an explicit wd=0 means no regularisation.
+    C = 1.0 if wd_auto else (1.0 / (wd * len(y)) if wd > 0 else 1e4)
     if ptype == "regressor":
         from sklearn.linear_model import Ridge
 
