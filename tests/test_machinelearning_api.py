@@ -291,3 +291,35 @@ def test_failed_data_source_and_account_isolation(emulator, ml, bucket) -> None:
         ml.get_data_source(DataSourceId=iso_id)
     assert code_of(info) == ("ResourceNotFoundException", 400)
     assert iso_id not in [d["DataSourceId"] for d in ml.describe_data_sources()["Results"]]
+
+
+def test_async_chain_without_grace_period() -> None:
+    """With no grace period: objects are listed at once, a model waits for its data source,
+    an endpoint created during training is UPDATING and turns READY with the model."""
+    import time
+
+    from clients.testing import running_emulator
+    from emulator.config import Config
+
+    with running_emulator(Config(job_grace_seconds=0.0)) as running:
+        s3, ml = running.client("s3"), running.client("machinelearning")
+        s3.create_bucket(Bucket="async-chain")
+        s3.put_object(Bucket="async-chain", Key="d.csv", Body=binary_csv(3000))
+        ml.create_data_source_from_s3(DataSourceId="ds-async", ComputeStatistics=True, DataSpec={
+            "DataLocationS3": "s3://async-chain/d.csv", "DataSchema": json.dumps(SCHEMA)})
+        listed = ml.describe_data_sources()["Results"]
+        assert [d["DataSourceId"] for d in listed] == ["ds-async"]
+        ml.create_ml_model(MLModelId="m-async", MLModelType="BINARY", TrainingDataSourceId="ds-async")
+        assert [m["MLModelId"] for m in ml.describe_ml_models()["Results"]] == ["m-async"]
+        info = ml.create_realtime_endpoint(MLModelId="m-async")["RealtimeEndpointInfo"]
+        assert info["EndpointStatus"] in ("UPDATING", "READY")
+        deadline = time.monotonic() + 30
+        while ml.get_ml_model(MLModelId="m-async")["EndpointInfo"]["EndpointStatus"] != "READY":
+            assert time.monotonic() < deadline, "endpoint never became READY"
+            time.sleep(0.05)
+        model = ml.get_ml_model(MLModelId="m-async")
+        assert model["Status"] == "COMPLETED"
+        assert model["StartedAt"] >= ml.get_data_source(DataSourceId="ds-async")["FinishedAt"]
+        pred = ml.predict(MLModelId="m-async", Record={"x1": "2", "x2": "1", "color": "red"},
+                          PredictEndpoint=info["EndpointUrl"])["Prediction"]
+        assert pred["predictedLabel"] == "1"

@@ -136,6 +136,10 @@ class MachineLearningProvider(Provider):
             with state.lock:
                 if not obj.deleted:
                     obj.finish("FAILED", f"Internal error while processing {obj.kind} {obj.id}: {exc}")
+        finally:
+            if isinstance(obj, MLModel):
+                with state.lock:
+                    MachineLearningProvider._endpoint_after_training(obj)
 
     # ------------------------------------------------------------------ data sources
     def create_data_source_from_s3(self, ctx: Any, request: dict[str, Any]) -> dict[str, Any]:
