@@ -11,7 +11,7 @@ from clients.sagemaker_config import write_sagemaker_config
 
 DEFAULT_URL = "http://127.0.0.1:4599"
 
-__all__ = ["DEFAULT_URL", "emulator_url", "session", "client", "resource", "configure_environment",
+__all__ = ["DEFAULT_URL", "emulator_url", "session", "client", "resource", "environment_for", "configure_environment",
            "write_sagemaker_config"]
 
 
@@ -35,14 +35,13 @@ def resource(service: str, url: str | None = None, **session_kwargs: Any) -> Any
     return session(**session_kwargs).resource(service, endpoint_url=emulator_url(url))
 
 
-def configure_environment(url: str | None = None, region: str = "us-east-1", config_dir: str | None = None) -> dict[str, str]:
-    """Point unmodified boto3 / SageMaker SDK code at the emulator through the environment.
+def environment_for(url: str | None = None, region: str = "us-east-1", config_dir: str | None = None) -> dict[str, str]:
+    """The environment variables that point boto3 / SageMaker SDK code at the emulator.
 
-    Sets ``AWS_ENDPOINT_URL``, dummy credentials, the region, and an SDK config file
-    (``SAGEMAKER_USER_CONFIG_OVERRIDE``) so the SageMaker SDK runs offline. Returns
-    the variables set.
+    ``AWS_ENDPOINT_URL``, dummy credentials, the region, and an SDK config file
+    (``SAGEMAKER_USER_CONFIG_OVERRIDE``, written now) so the SageMaker SDK runs offline.
     """
-    values = {
+    return {
         "AWS_ENDPOINT_URL": emulator_url(url),
         "AWS_ACCESS_KEY_ID": os.environ.get("AWS_ACCESS_KEY_ID", "test"),
         "AWS_SECRET_ACCESS_KEY": os.environ.get("AWS_SECRET_ACCESS_KEY", "test"),
@@ -51,5 +50,10 @@ def configure_environment(url: str | None = None, region: str = "us-east-1", con
         "SAGEMAKER_USER_CONFIG_OVERRIDE": write_sagemaker_config(config_dir),
         "SAGEMAKER_SUPPRESS_V2_WARNING": "1",
     }
+
+
+def configure_environment(url: str | None = None, region: str = "us-east-1", config_dir: str | None = None) -> dict[str, str]:
+    """Set :func:`environment_for`'s variables in ``os.environ`` and return them."""
+    values = environment_for(url, region, config_dir)
     os.environ.update(values)
     return values

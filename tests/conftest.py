@@ -33,3 +33,16 @@ def bucket(aws: Callable[..., Any]) -> str:
     name = f"test-{uuid.uuid4().hex[:12]}"
     aws("s3").create_bucket(Bucket=name)
     return name
+
+
+@pytest.fixture
+def sagemaker_sdk(emulator: RunningEmulator, tmp_path, monkeypatch) -> RunningEmulator:
+    """Environment for unmodified SageMaker SDK code against the emulator, with the SDK's
+    client-side sleeps (5 s before the first Describe, 30 s after CreateEndpoint) skipped."""
+    from clients import environment_for
+
+    for name, value in environment_for(emulator.url, config_dir=str(tmp_path)).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("sagemaker.session.time.sleep", lambda seconds: None)
+    return emulator

@@ -6,12 +6,10 @@ import os
 import subprocess
 import sys
 import time
-from unittest import mock
 
 import pytest
 from sklearn.neighbors import KNeighborsClassifier
 
-from clients import configure_environment
 from clients.testing import RunningEmulator
 from tests.sagemaker_helpers import iris_split
 
@@ -24,21 +22,14 @@ def _exact_knn_accuracy() -> float:
     return float((model.predict(test.iloc[:, 1:].values) == test["Species"]).mean())
 
 
-def test_seed003_sdk_flow_in_process(emulator: RunningEmulator, tmp_path, monkeypatch, capsys) -> None:
+def test_seed003_sdk_flow_in_process(sagemaker_sdk: RunningEmulator, monkeypatch, capsys) -> None:
     """fit prints the log, the metric is exact k-NN's, deploy/predict/delete work (SDK sleeps skipped)."""
-    saved = dict(os.environ)
-    try:
-        configure_environment(emulator.url, config_dir=str(tmp_path))
-        os.environ["S3_DATASET_BUCKET"] = "seed003-in-process"
-        monkeypatch.chdir(tmp_path)
-        sys.modules.pop("clients.examples.seed_003_knn_iris", None)
-        import clients.examples.seed_003_knn_iris as seed
+    emulator = sagemaker_sdk
+    monkeypatch.setenv("S3_DATASET_BUCKET", "seed003-in-process")
+    sys.modules.pop("clients.examples.seed_003_knn_iris", None)
+    import clients.examples.seed_003_knn_iris as seed
 
-        with mock.patch("sagemaker.session.time.sleep", lambda seconds: None):
-            predictions = seed.main()
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+    predictions = seed.main()
     output = capsys.readouterr().out
     assert "#test_score (algo-1) : ('accuracy', " in output
     assert "Completed - Training job completed" in output
