@@ -170,6 +170,8 @@ def test_idempotency_tags_and_delete(ml, data) -> None:
     spec = {"DataLocationS3": data, "DataSchema": json.dumps(SCHEMA)}
     assert ml.create_data_source_from_s3(DataSourceId=ds_id, DataSpec=spec, ComputeStatistics=True)["DataSourceId"] == ds_id
     assert ml.create_data_source_from_s3(DataSourceId=ds_id, DataSpec=spec, ComputeStatistics=True)["DataSourceId"] == ds_id
+    plain = make_ds(ml, spec["DataLocationS3"], stats=False)
+    assert ml.create_data_source_from_s3(DataSourceId=plain, DataSpec=spec)["DataSourceId"] == plain  # default == False
     with pytest.raises(botocore.exceptions.ClientError) as info:
         ml.create_data_source_from_s3(DataSourceId=ds_id, DataSpec=spec, ComputeStatistics=False)
     assert code_of(info) == ("IdempotentParameterMismatchException", 400)
@@ -323,3 +325,21 @@ def test_async_chain_without_grace_period() -> None:
         pred = ml.predict(MLModelId="m-async", Record={"x1": "2", "x2": "1", "color": "red"},
                           PredictEndpoint=info["EndpointUrl"])["Prediction"]
         assert pred["predictedLabel"] == "1"
+
+
+def test_statistics_route(emulator, ml, data) -> None:
+    import urllib.error
+    import urllib.request
+
+    base = f"{emulator.url}/_emulator/machinelearning/123456789012/us-east-1/datasources"
+    with_stats, without = make_ds(ml, data), make_ds(ml, data, stats=False)
+    with urllib.request.urlopen(f"{base}/{with_stats}/statistics") as response:
+        stats = json.loads(response.read())["Statistics"]
+    assert stats["totalRecordCount"] == 300 and stats["invalidRecordCount"] == 0
+    by_name = {a["attributeName"]: a for a in stats["attributes"]}
+    assert set(by_name["color"]["valueCounts"]) == {"red", "green", "blue"}
+    assert by_name["x1"]["targetCorrelation"] > by_name["x2"]["targetCorrelation"] > 0
+    for url, status in ((f"{base}/{without}/statistics", 409), (f"{base}/nope/statistics", 404)):
+        with pytest.raises(urllib.error.HTTPError) as info:
+            urllib.request.urlopen(url)
+        assert info.value.code == status

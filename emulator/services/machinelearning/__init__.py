@@ -7,8 +7,8 @@ batch output). Data is read from the in-process S3; results are written there.
 Decisions on points the documentation leaves open ([U] in the research notes):
 
 * IDs: re-creating an object with the same ID and *identical* parameters answers
-  200 with the ID (idempotent); any difference answers
-  IdempotentParameterMismatchException. Re-using the ID of a DELETED object answers
+  200 with the ID (idempotent; a member left out equals its default: None, false,
+  empty); any other difference answers IdempotentParameterMismatchException. Re-using the ID of a DELETED object answers
   InvalidInputException.
 * Delete* marks the object DELETED (repeating the call answers 200). Get* still
   returns a deleted object; Update*, AddTags/DeleteTags, CreateRealtimeEndpoint,
@@ -55,6 +55,11 @@ Decisions on points the documentation leaves open ([U] in the research notes):
   the data has the target, then the per-type score columns); the manifest maps
   each input ``s3://`` file to its result file.
 * LogUri is not produced (no logs are written).
+* Predict's ``PredictEndpoint`` is accepted whatever its value: the provider drops
+  the model's VipURL pattern (``https://...amazonaws.com``) from the server-side
+  model it validates with, since the EndpointUrl it hands out is ``http://host:port``.
+* Measured (bench/bench.py, one boto3 client, 300 calls): Predict p50 5.7 ms vs the
+  STS no-op floor 6.8 ms; the engine's predict_record itself is ~0.07 ms.
 * Statistics (AWS shows them only in its console) and the selected records of a
   data source are exposed read-only, see ``routes.py``.
 """

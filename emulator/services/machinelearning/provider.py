@@ -50,6 +50,16 @@ def relax_predict_endpoint_pattern() -> None:
     shape.metadata.pop("pattern", None)
 
 
+def _normal(value: Any) -> Any:
+    """A create request for idempotency checks: members at their default (absent, None,
+    false, empty) compare equal."""
+    if isinstance(value, dict):
+        return {k: _normal(v) for k, v in value.items() if v not in (None, False, "", {}, [])}
+    if isinstance(value, list):
+        return [_normal(v) for v in value]
+    return value
+
+
 def invalid(message: str) -> ServiceError:
     return ServiceError("InvalidInputException", message, status=400)
 
@@ -101,7 +111,7 @@ class MachineLearningProvider(Provider):
     def _idempotent(existing: Resource, request: dict[str, Any], id_member: str) -> dict[str, Any]:
         if existing.deleted:
             raise invalid(f"{existing.kind} {existing.id} has been deleted; its ID cannot be reused")
-        if existing.request != request:
+        if _normal(existing.request) != _normal(request):
             raise ServiceError("IdempotentParameterMismatchException",
                                f"A {existing.kind} with id {existing.id} already exists with different parameters",
                                status=400)
