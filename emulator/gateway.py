@@ -120,7 +120,8 @@ class AwsGateway:
             else:
                 params = parse_query(raw, dict(parse_qsl(raw.body.decode("utf-8", "replace"))))[1]
             try:
-                params = validate(op_model.input_shape, params, blob_base64=model.protocol == "json")
+                params = validate(op_model.input_shape, params, blob_base64=model.protocol == "json",
+                                  unchecked_patterns=provider.unchecked_patterns)
             except ValidationFailed as exc:
                 code = validation_error_code(service, [e.name for e in op_model.error_shapes])
                 raise ServiceError(code, str(exc)) from exc

@@ -41,8 +41,9 @@ def _repr(value: Any) -> str:
 
 
 class _Walker:
-    def __init__(self, blob_base64: bool) -> None:
+    def __init__(self, blob_base64: bool, unchecked_patterns: frozenset[str]) -> None:
         self.blob_base64 = blob_base64
+        self.unchecked_patterns = unchecked_patterns
         self.problems: list[str] = []
 
     def fail(self, value: Any, path: str, constraint: str) -> None:
@@ -98,7 +99,7 @@ class _Walker:
         if shape.enum and value not in shape.enum:
             self.fail(value, path, f"Member must satisfy enum value set: [{', '.join(shape.enum)}]")
         pattern = shape.metadata.get("pattern")
-        if pattern is not None:
+        if pattern is not None and shape.name not in self.unchecked_patterns:
             compiled = _compiled(pattern)
             if compiled is not None and compiled.fullmatch(value) is None:
                 self.fail(value, path, f"Member must satisfy regular expression pattern: {pattern}")
@@ -191,14 +192,16 @@ class ValidationFailed(Exception):
         self.problems = problems
 
 
-def validate(shape: Shape | None, params: dict[str, Any], blob_base64: bool = True) -> dict[str, Any]:
+def validate(shape: Shape | None, params: dict[str, Any], blob_base64: bool = True,
+             unchecked_patterns: frozenset[str] = frozenset()) -> dict[str, Any]:
     """Validate ``params`` against ``shape`` and return the coerced copy.
 
-    Raises ``ValidationFailed`` listing every violation.
+    ``unchecked_patterns`` names shapes whose pattern is not enforced. Raises
+    ``ValidationFailed`` listing every violation.
     """
     if shape is None:
         return {}
-    walker = _Walker(blob_base64)
+    walker = _Walker(blob_base64, unchecked_patterns)
     result = walker.walk(shape, params, "")
     if walker.problems:
         raise ValidationFailed(walker.problems)

@@ -24,6 +24,9 @@ class Provider:
     """
 
     service_name: ClassVar[str]
+    unchecked_patterns: ClassVar[frozenset[str]] = frozenset()
+    """Shape names whose regular-expression pattern the emulator cannot honour
+    (e.g. a URL that must point at AWS but points at the emulator)."""
 
     def __init__(self, emulator: "Emulator") -> None:
         self.emulator = emulator

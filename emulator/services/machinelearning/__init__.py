@@ -55,9 +55,9 @@ Decisions on points the documentation leaves open ([U] in the research notes):
   the data has the target, then the per-type score columns); the manifest maps
   each input ``s3://`` file to its result file.
 * LogUri is not produced (no logs are written).
-* Predict's ``PredictEndpoint`` is accepted whatever its value: the provider drops
-  the model's VipURL pattern (``https://...amazonaws.com``) from the server-side
-  model it validates with, since the EndpointUrl it hands out is ``http://host:port``.
+* Predict's ``PredictEndpoint`` is accepted whatever its value: the provider lists
+  the model's VipURL shape in ``unchecked_patterns`` (its pattern only admits
+  ``https://...amazonaws.com``), since the EndpointUrl it hands out is ``http://host:port``.
 * Measured (bench/bench.py, one boto3 client, 300 calls): Predict p50 5.7 ms vs the
   STS no-op floor 6.8 ms; the engine's predict_record itself is ~0.07 ms.
 * Statistics (AWS shows them only in its console) and the selected records of a

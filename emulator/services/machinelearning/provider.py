@@ -19,7 +19,6 @@ from emulator.engines.amazonml.schema import check_target_for_model_type, parse_
 from emulator.engines.amazonml.sgd import train_model, validate_parameters
 from emulator.engines.amazonml.statistics import compute_statistics
 from emulator.protocol.errors import ServiceError
-from emulator.protocol.models import service_model
 from emulator.services.base import Provider
 
 from .describe import describe
@@ -39,15 +38,6 @@ def join_uri(base: str, *parts: str) -> str:
 def result_uri(output_uri: str, bp_id: str, input_key: str) -> str:
     """``<OutputUri>/batch-prediction/result/<bpId>-<input basename>.gz``."""
     return join_uri(output_uri, "batch-prediction", "result", f"{bp_id}-{posixpath.basename(input_key)}.gz")
-
-
-def relax_predict_endpoint_pattern() -> None:
-    """Accept any ``PredictEndpoint``: the model's VipURL pattern only admits
-    ``https://...amazonaws.com`` while botocore sends Predict to this emulator's own
-    ``http://host:port`` (the EndpointUrl it handed out). Drops the pattern from the
-    cached model the gateway validates with (the server's model, not a client's)."""
-    shape = service_model("machinelearning").operation_model("Predict").input_shape.members["PredictEndpoint"]
-    shape.metadata.pop("pattern", None)
 
 
 def _normal(value: Any) -> Any:
@@ -86,10 +76,9 @@ class MachineLearningProvider(Provider):
     """Amazon Machine Learning: data sources, models, evaluations, batch and real-time predictions."""
 
     service_name = "machinelearning"
-
-    def __init__(self, emulator: Any) -> None:
-        super().__init__(emulator)
-        relax_predict_endpoint_pattern()
+    # Predict's PredictEndpoint (shape VipURL) only admits https://...amazonaws.com in the
+    # model, while botocore sends Predict to the emulator's own http://host:port.
+    unchecked_patterns = frozenset({"VipURL"})
 
     # ------------------------------------------------------------------ helpers
     @staticmethod
