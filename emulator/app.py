@@ -7,6 +7,7 @@ from flask import Flask, jsonify
 from emulator import __version__
 from emulator.aws.moto_bridge import moto_wsgi_app
 from emulator.config import Config
+from emulator.engines import warm_up
 from emulator.gateway import AwsGateway
 from emulator.protocol.models import service_model
 from emulator.runtime import Emulator
@@ -38,6 +39,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.config["EMULATOR"] = emulator
     app.emulator = emulator  # type: ignore[attr-defined]
     moto_wsgi_app()  # build moto's dispatcher at start-up, not on the first S3 call
+    warm_up()  # import pandas/scikit-learn in the background: the server answers meanwhile
 
     @app.get("/_emulator/health")
     def health():  # noqa: ANN202

@@ -9,15 +9,8 @@ from typing import Any, Callable
 from urllib.parse import urlparse
 
 from emulator.aws.s3 import S3AccessError, S3Store
-from emulator.engines.amazonml.batch import batch_prediction_csv, manifest_json
-from emulator.engines.amazonml.datasets import load_dataset
+from emulator.engines import lazy
 from emulator.engines.amazonml.errors import DataProcessingError, EngineInputError
-from emulator.engines.amazonml.metrics import evaluate
-from emulator.engines.amazonml.rearrangement import parse_rearrangement
-from emulator.engines.amazonml.recipes import parse_recipe
-from emulator.engines.amazonml.schema import check_target_for_model_type, parse_schema
-from emulator.engines.amazonml.sgd import train_model, validate_parameters
-from emulator.engines.amazonml.statistics import compute_statistics
 from emulator.protocol.errors import ServiceError
 from emulator.services.base import Provider
 
@@ -25,6 +18,19 @@ from .describe import describe
 from .state import BatchPrediction, DataSource, Evaluation, MachineLearningState, MLModel, Resource, now
 
 log = logging.getLogger(__name__)
+
+_ENGINE = "emulator.engines.amazonml"
+batch_prediction_csv = lazy(f"{_ENGINE}.batch", "batch_prediction_csv")
+manifest_json = lazy(f"{_ENGINE}.batch", "manifest_json")
+load_dataset = lazy(f"{_ENGINE}.datasets", "load_dataset")
+evaluate = lazy(f"{_ENGINE}.metrics", "evaluate")
+parse_rearrangement = lazy(f"{_ENGINE}.rearrangement", "parse_rearrangement")
+parse_recipe = lazy(f"{_ENGINE}.recipes", "parse_recipe")
+check_target_for_model_type = lazy(f"{_ENGINE}.schema", "check_target_for_model_type")
+parse_schema = lazy(f"{_ENGINE}.schema", "parse_schema")
+train_model = lazy(f"{_ENGINE}.sgd", "train_model")
+validate_parameters = lazy(f"{_ENGINE}.sgd", "validate_parameters")
+compute_statistics = lazy(f"{_ENGINE}.statistics", "compute_statistics")
 
 MAX_TAGS = 50
 NO_ENDPOINT = {"EndpointStatus": "NONE", "PeakRequestsPerSecond": 0}
