@@ -8,9 +8,6 @@ import sys
 import time
 import urllib.request
 
-import botocore.exceptions
-import pytest
-
 from clients.testing import RunningEmulator
 
 

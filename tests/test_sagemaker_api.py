@@ -261,11 +261,17 @@ def test_blazingtext_supervised_trains_deploys_and_answers_k2(aws, bucket: str) 
     assert [a["label"][0] for a in answer] == ["__label__space", "__label__cooking"]
 
 
-def test_xgboost_binary_on_breast_cancer(aws, bucket: str) -> None:
-    sm, s3, runtime = aws("sagemaker"), aws("s3"), aws("sagemaker-runtime")
+def _breast_cancer_rows(seed: int) -> list[str]:
+    """scikit-learn's breast cancer set as shuffled CSV rows, label first."""
     data = load_breast_cancer()
     rows = [",".join([str(int(y))] + [f"{v:.6g}" for v in x]) for x, y in zip(data.data, data.target)]
-    random.Random(0).shuffle(rows)
+    random.Random(seed).shuffle(rows)
+    return rows
+
+
+def test_xgboost_binary_on_breast_cancer(aws, bucket: str) -> None:
+    sm, s3, runtime = aws("sagemaker"), aws("s3"), aws("sagemaker-runtime")
+    rows = _breast_cancer_rows(0)
     s3.put_object(Bucket=bucket, Key="xgb/train/d.csv", Body="\n".join(rows[:400]))
     s3.put_object(Bucket=bucket, Key="xgb/validation/d.csv", Body="\n".join(rows[400:]))
     name = _name("xgb")
@@ -284,9 +290,7 @@ def test_xgboost_binary_on_breast_cancer(aws, bucket: str) -> None:
 
 def test_linear_learner_binary_classifier(aws, bucket: str) -> None:
     sm, s3, runtime = aws("sagemaker"), aws("s3"), aws("sagemaker-runtime")
-    data = load_breast_cancer()
-    rows = [",".join([str(int(y))] + [f"{v:.6g}" for v in x]) for x, y in zip(data.data, data.target)]
-    random.Random(1).shuffle(rows)
+    rows = _breast_cancer_rows(1)
     s3.put_object(Bucket=bucket, Key="ll/train/d.csv", Body="\n".join(rows[:400]))
     s3.put_object(Bucket=bucket, Key="ll/test/d.csv", Body="\n".join(rows[400:]))
     name = _name("linear")

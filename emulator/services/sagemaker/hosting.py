@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from emulator.aws.s3 import S3AccessError, S3Store
@@ -16,6 +17,60 @@ from emulator.services.sagemaker.state import HostedVariant, SageMakerState
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One hosting resource type: where it lives and how AWS names it."""
+
+    table: str        # SageMakerState attribute
+    name_key: str     # e.g. "ModelName"
+    arn_key: str      # e.g. "ModelArn"
+    arn_type: str     # e.g. "model" in arn:...:model/<name>
+    label: str        # e.g. "endpoint configuration" in AWS's messages
+    list_key: str     # e.g. "Models" in List* output
+    summary_keys: tuple[str, ...]
+    status_key: str | None = None
+
+
+MODEL = Kind("models", "ModelName", "ModelArn", "model", "model", "Models",
+             ("ModelName", "ModelArn", "CreationTime"))
+CONFIG = Kind("endpoint_configs", "EndpointConfigName", "EndpointConfigArn", "endpoint-config",
+              "endpoint configuration", "EndpointConfigs", ("EndpointConfigName", "EndpointConfigArn", "CreationTime"))
+ENDPOINT = Kind("endpoints", "EndpointName", "EndpointArn", "endpoint", "endpoint", "Endpoints",
+                ("EndpointName", "EndpointArn", "CreationTime", "LastModifiedTime", "EndpointStatus"), "EndpointStatus")
+
+
+def _find(ctx: RequestContext, state: SageMakerState, kind: Kind, name: str) -> dict[str, Any]:
+    """The record, or AWS's 'Could not find model "arn".' ValidationException."""
+    record = getattr(state, kind.table).get(name)
+    if record is None:
+        raise validation(f'Could not find {kind.label} "{ctx.arn("sagemaker", f"{kind.arn_type}/{name.lower()}")}".')
+    return record
+
+
+def _describe(ctx: RequestContext, kind: Kind, name: str) -> dict[str, Any]:
+    state = ctx.state(SageMakerState)
+    with state.lock:
+        return copy.deepcopy(_find(ctx, state, kind, name))
+
+
+def _list(ctx: RequestContext, kind: Kind, request: dict[str, Any]) -> dict[str, Any]:
+    state = ctx.state(SageMakerState)
+    with state.lock:
+        records = list(getattr(state, kind.table).values())
+    page, token = list_page(records, request, name_key=kind.name_key, status_key=kind.status_key,
+                            summary=lambda r: {k: r.get(k) for k in kind.summary_keys})
+    return {kind.list_key: page, "NextToken": token}
+
+
+def _delete(ctx: RequestContext, kind: Kind, name: str) -> dict[str, Any]:
+    state = ctx.state(SageMakerState)
+    with state.lock:
+        record = _find(ctx, state, kind, name)
+        del getattr(state, kind.table)[name]
+        state.tags.pop(record[kind.arn_key], None)
+        return record
 
 
 class HostingOperations:
@@ -41,24 +96,13 @@ class HostingOperations:
         return {"ModelArn": arn}
 
     def describe_model(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
-        state = ctx.state(SageMakerState)
-        with state.lock:
-            return copy.deepcopy(_model(ctx, state, request["ModelName"]))
+        return _describe(ctx, MODEL, request["ModelName"])
 
     def list_models(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
-        state = ctx.state(SageMakerState)
-        with state.lock:
-            records = list(state.models.values())
-        page, token = list_page(records, request, name_key="ModelName",
-                                summary=lambda m: {k: m[k] for k in ("ModelName", "ModelArn", "CreationTime")})
-        return {"Models": page, "NextToken": token}
+        return _list(ctx, MODEL, request)
 
     def delete_model(self, ctx: RequestContext, request: dict[str, Any]) -> None:
-        state = ctx.state(SageMakerState)
-        with state.lock:
-            model = _model(ctx, state, request["ModelName"])
-            del state.models[model["ModelName"]]
-            state.tags.pop(model["ModelArn"], None)
+        _delete(ctx, MODEL, request["ModelName"])
 
     # ------------------------------------------------------ endpoint configs
     def create_endpoint_config(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
@@ -70,8 +114,8 @@ class HostingOperations:
                 raise validation(f'Cannot create already existing endpoint configuration "{arn}".')
             variants = []
             for variant in request["ProductionVariants"]:
-                if variant.get("ModelName") and variant["ModelName"] not in state.models:
-                    raise validation(f'Could not find model "{ctx.arn("sagemaker", "model/" + variant["ModelName"].lower())}".')
+                if variant.get("ModelName"):
+                    _find(ctx, state, MODEL, variant["ModelName"])
                 variants.append({"InitialVariantWeight": 1.0, **variant})
             names = [v["VariantName"] for v in variants]
             if len(set(names)) != len(names):
@@ -88,24 +132,13 @@ class HostingOperations:
         return {"EndpointConfigArn": arn}
 
     def describe_endpoint_config(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
-        state = ctx.state(SageMakerState)
-        with state.lock:
-            return copy.deepcopy(_config(ctx, state, request["EndpointConfigName"]))
+        return _describe(ctx, CONFIG, request["EndpointConfigName"])
 
     def list_endpoint_configs(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
-        state = ctx.state(SageMakerState)
-        with state.lock:
-            records = list(state.endpoint_configs.values())
-        page, token = list_page(records, request, name_key="EndpointConfigName", summary=lambda c: {
-            k: c[k] for k in ("EndpointConfigName", "EndpointConfigArn", "CreationTime")})
-        return {"EndpointConfigs": page, "NextToken": token}
+        return _list(ctx, CONFIG, request)
 
     def delete_endpoint_config(self, ctx: RequestContext, request: dict[str, Any]) -> None:
-        state = ctx.state(SageMakerState)
-        with state.lock:
-            config = _config(ctx, state, request["EndpointConfigName"])
-            del state.endpoint_configs[config["EndpointConfigName"]]
-            state.tags.pop(config["EndpointConfigArn"], None)
+        _delete(ctx, CONFIG, request["EndpointConfigName"])
 
     # -------------------------------------------------------------- endpoints
     def create_endpoint(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
@@ -115,7 +148,7 @@ class HostingOperations:
         with state.lock:
             if name in state.endpoints:
                 raise validation(f'Cannot create already existing endpoint "{arn}".')
-            config = _config(ctx, state, request["EndpointConfigName"])
+            config = _find(ctx, state, CONFIG, request["EndpointConfigName"])
             now = _now()
             state.endpoints[name] = {
                 "EndpointName": name, "EndpointArn": arn, "EndpointConfigName": config["EndpointConfigName"],
@@ -129,10 +162,10 @@ class HostingOperations:
     def update_endpoint(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         state = ctx.state(SageMakerState)
         with state.lock:
-            endpoint = _endpoint(ctx, state, request["EndpointName"])
+            endpoint = _find(ctx, state, ENDPOINT, request["EndpointName"])
             if endpoint["EndpointStatus"] not in ("InService", "Failed"):
                 raise validation(f"Cannot update in-progress endpoint \"{endpoint['EndpointArn']}\".")
-            config = _config(ctx, state, request["EndpointConfigName"])
+            config = _find(ctx, state, CONFIG, request["EndpointConfigName"])
             endpoint["EndpointStatus"] = "Updating"
             endpoint["LastModifiedTime"] = _now()
             endpoint.pop("FailureReason", None)
@@ -179,26 +212,16 @@ class HostingOperations:
             endpoint["LastModifiedTime"] = _now()
 
     def describe_endpoint(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
-        state = ctx.state(SageMakerState)
-        with state.lock:
-            return copy.deepcopy(_endpoint(ctx, state, request["EndpointName"]))
+        return _describe(ctx, ENDPOINT, request["EndpointName"])
 
     def list_endpoints(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
-        state = ctx.state(SageMakerState)
-        with state.lock:
-            records = list(state.endpoints.values())
-        keys = ("EndpointName", "EndpointArn", "CreationTime", "LastModifiedTime", "EndpointStatus")
-        page, token = list_page(records, request, name_key="EndpointName", status_key="EndpointStatus",
-                                summary=lambda e: {k: e.get(k) for k in keys})
-        return {"Endpoints": page, "NextToken": token}
+        return _list(ctx, ENDPOINT, request)
 
     def delete_endpoint(self, ctx: RequestContext, request: dict[str, Any]) -> None:
         state = ctx.state(SageMakerState)
         with state.lock:
-            endpoint = _endpoint(ctx, state, request["EndpointName"])
-            del state.endpoints[endpoint["EndpointName"]]
-            state.hosted.pop(endpoint["EndpointName"], None)
-            state.tags.pop(endpoint["EndpointArn"], None)
+            _delete(ctx, ENDPOINT, request["EndpointName"])
+            state.hosted.pop(request["EndpointName"], None)
 
 
 def _load_variant(s3: S3Store, model: dict[str, Any] | None) -> Any:
@@ -236,27 +259,6 @@ def _capture_summary(config: dict[str, Any]) -> dict[str, Any] | None:
     return {"EnableCapture": capture.get("EnableCapture", True), "CaptureStatus": "Started",
             "CurrentSamplingPercentage": capture.get("InitialSamplingPercentage", 0),
             "DestinationS3Uri": capture.get("DestinationS3Uri"), "KmsKeyId": capture.get("KmsKeyId")}
-
-
-def _model(ctx: RequestContext, state: SageMakerState, name: str) -> dict[str, Any]:
-    model = state.models.get(name)
-    if model is None:
-        raise validation(f'Could not find model "{ctx.arn("sagemaker", "model/" + name.lower())}".')
-    return model
-
-
-def _config(ctx: RequestContext, state: SageMakerState, name: str) -> dict[str, Any]:
-    config = state.endpoint_configs.get(name)
-    if config is None:
-        raise validation(f'Could not find endpoint configuration "{ctx.arn("sagemaker", "endpoint-config/" + name.lower())}".')
-    return config
-
-
-def _endpoint(ctx: RequestContext, state: SageMakerState, name: str) -> dict[str, Any]:
-    endpoint = state.endpoints.get(name)
-    if endpoint is None:
-        raise validation(f'Could not find endpoint "{ctx.arn("sagemaker", "endpoint/" + name.lower())}".')
-    return endpoint
 
 
 def _set_tags(state: SageMakerState, arn: str, tags: list[dict[str, str]] | None) -> None:
