@@ -44,18 +44,20 @@ def test_cli_starts_on_loopback_and_creates_the_data_dir(tmp_path) -> None:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     data_dir = tmp_path / "state"
-    process = subprocess.Popen([sys.executable, "-m", "emulator", "--port", str(port), "--data-dir", str(data_dir)],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    log_path = tmp_path / "emulator.log"
+    with open(log_path, "w") as log:
+        process = subprocess.Popen([sys.executable, "-m", "emulator", "--port", str(port), "--data-dir", str(data_dir)],
+                                   stdout=log, stderr=subprocess.STDOUT, text=True)
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while True:
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/_emulator/health", timeout=1) as response:
                     assert response.status == 200
                     break
             except OSError:
-                assert time.monotonic() < deadline, "emulator did not start"
-                assert process.poll() is None, process.stdout.read()
+                assert time.monotonic() < deadline, f"emulator did not start: {log_path.read_text()}"
+                assert process.poll() is None, log_path.read_text()
                 time.sleep(0.05)
         assert data_dir.is_dir()
         listening = subprocess.run(["ss", "-ltnH", f"sport = :{port}"], capture_output=True, text=True).stdout
