@@ -20,6 +20,10 @@ _COMMON: dict[str, Callable[[Any], Any]] = {
     "IAMUser": lambda r: r.created_by,
 }
 
+_MODEL_JOB: dict[str, Callable[[Any], Any]] = {
+    **_COMMON, "MLModelId": lambda r: r.ml_model_id, "DataSourceId": lambda r: r.data_source_id,
+    "DataURI": lambda r: r.input_location or ""}
+
 FILTERS: dict[type, dict[str, Callable[[Any], Any]]] = {
     DataSource: {**_COMMON, "DataLocationS3": lambda r: r.location_s3 or ""},
     MLModel: {**_COMMON,
@@ -28,10 +32,8 @@ FILTERS: dict[type, dict[str, Callable[[Any], Any]]] = {
               "MLModelType": lambda r: r.model_type,
               "Algorithm": lambda r: "sgd",
               "TrainingDataURI": lambda r: r.input_location or ""},
-    Evaluation: {**_COMMON, "MLModelId": lambda r: r.ml_model_id, "DataSourceId": lambda r: r.data_source_id,
-                 "DataURI": lambda r: r.input_location or ""},
-    BatchPrediction: {**_COMMON, "MLModelId": lambda r: r.ml_model_id, "DataSourceId": lambda r: r.data_source_id,
-                      "DataURI": lambda r: r.input_location or ""},
+    Evaluation: _MODEL_JOB,
+    BatchPrediction: _MODEL_JOB,
 }
 
 

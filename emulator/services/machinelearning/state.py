@@ -36,14 +36,17 @@ class Resource:
     kind = "Resource"
 
     def touch(self) -> None:
+        """Stamp LastUpdatedAt."""
         self.last_updated_at = now()
 
     def start(self) -> None:
+        """Enter INPROGRESS."""
         self.status = "INPROGRESS"
         self.started_at = now()
         self.touch()
 
     def finish(self, status: str, message: str | None = None) -> None:
+        """End in ``status`` (COMPLETED/FAILED) with an optional Message; records ComputeTime."""
         self.status = status
         self.message = message
         self.finished_at = now()
@@ -53,11 +56,14 @@ class Resource:
 
     @property
     def deleted(self) -> bool:
+        """True once Delete* has marked the object DELETED."""
         return self.status == "DELETED"
 
 
 @dataclass
 class DataSource(Resource):
+    """A data source (S3, or RDS/Redshift that ends FAILED) and the records it selected."""
+
     location_s3: str | None = None
     rearrangement: str | None = None
     schema_text: str | None = None
@@ -77,6 +83,8 @@ class DataSource(Resource):
 
 @dataclass
 class MLModel(Resource):
+    """An ML model, its trained engine model and its real-time endpoint."""
+
     model_type: str = "BINARY"
     training_data_source_id: str = ""
     parameters: dict[str, str] = field(default_factory=dict)  # TrainingParameters echo
@@ -93,25 +101,37 @@ class MLModel(Resource):
 
 
 @dataclass
-class Evaluation(Resource):
+class ModelJob(Resource):
+    """An evaluation or batch prediction: runs one MLModel over one DataSource."""
+
     ml_model_id: str = ""
     data_source_id: str = ""
     input_location: str | None = None
+
+
+@dataclass
+class Evaluation(ModelJob):
+    """An evaluation and its performance metrics."""
+
     metrics: dict[str, str] | None = None
 
     kind = "Evaluation"
 
 
 @dataclass
-class BatchPrediction(Resource):
-    ml_model_id: str = ""
-    data_source_id: str = ""
-    input_location: str | None = None
+class BatchPrediction(ModelJob):
+    """A batch prediction writing result files under OutputUri."""
+
     output_uri: str = ""
     total_records: int | None = None
     invalid_records: int | None = None
 
     kind = "BatchPrediction"
+
+
+TABLES: dict[str, str] = {"DataSource": "data_sources", "MLModel": "models", "Evaluation": "evaluations",
+                          "BatchPrediction": "batch_predictions"}
+"""``MachineLearningState`` attribute holding each object type."""
 
 
 class MachineLearningState:
@@ -125,6 +145,5 @@ class MachineLearningState:
         self.batch_predictions: dict[str, BatchPrediction] = {}
 
     def table(self, resource_type: str) -> dict[str, Any]:
-        """The dict holding objects of a tag ``ResourceType``."""
-        return {"DataSource": self.data_sources, "MLModel": self.models, "Evaluation": self.evaluations,
-                "BatchPrediction": self.batch_predictions}[resource_type]
+        """The dict holding objects of a ``ResourceType`` (``Resource.kind``: "DataSource", ...)."""
+        return getattr(self, TABLES[resource_type])
