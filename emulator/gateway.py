@@ -64,7 +64,13 @@ class AwsGateway:
             log.exception("unhandled error")
             response = serializer.json_error(ServiceError("InternalFailure", "The server encountered an internal error"), 500, None)
         if response is None:
-            return call_moto(environ, _with_request_id(start_response), caller.account_id)
+            try:
+                return call_moto(environ, _with_request_id(start_response), caller.account_id)
+            except NotImplementedError as exc:  # moto lacks the operation too
+                response = _fallback_error(environ, ServiceError("NotImplemented", f"{exc} by aws-ml-emulator or moto"))
+            except Exception:  # a moto failure must not become a traceback page
+                log.exception("moto failed")
+                response = _fallback_error(environ, ServiceError("InternalFailure", "The server encountered an internal error"))
         headers = {"x-amzn-RequestId": str(uuid.uuid4()), **response.headers}
         headers["Content-Length"] = str(len(response.body))
         start_response(f"{response.status} {_STATUS_TEXT.get(response.status, 'Status')}", list(headers.items()))
@@ -162,6 +168,14 @@ class AwsGateway:
             response = serializer.json_error(error, status, version)
         response.headers["x-amzn-RequestId"] = request_id
         return response
+
+
+def _fallback_error(environ: dict[str, Any], error: ServiceError) -> WireResponse:
+    """An error for a request of a service without a provider: JSON for JSON protocols, else XML."""
+    status = error.http_status(None)
+    if environ.get("HTTP_X_AMZ_TARGET") or "json" in environ.get("CONTENT_TYPE", ""):
+        return serializer.json_error(error, status, "1.1")
+    return serializer.query_error(error, status, str(uuid.uuid4()))
 
 
 def _read_body(environ: dict[str, Any]) -> bytes:

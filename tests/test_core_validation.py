@@ -99,3 +99,9 @@ def test_bad_input_does_not_corrupt_state(aws) -> None:
     with pytest.raises(botocore.exceptions.ClientError):
         sm.create_model(ModelName="state-check", ExecutionRoleArn="arn:aws:iam::123456789012:role/x")
     assert sm.list_models(MaxResults=100)["Models"] == before
+
+
+def test_operation_neither_we_nor_moto_implement_is_501_not_a_traceback(aws) -> None:
+    code, status, message = _code(aws("logs").get_data_protection_policy, logGroupIdentifier="/some/group")
+    assert (code, status) == ("NotImplemented", 501)
+    assert "get_data_protection_policy" in message
