@@ -10,7 +10,7 @@ from sklearn.neighbors import KNeighborsClassifier
 from emulator.engines import sagemaker as sm
 from emulator.engines.sagemaker import AlgorithmError, Channel, ModelError
 
-IRIS = "/work/shared/data/iris.csv"
+from tests.sagemaker_helpers import IRIS_CSV as IRIS  # the shipped copy of seed 003's file
 
 
 @pytest.fixture(scope="module")
