@@ -1,0 +1,169 @@
+"""Data sources: CreateDataSourceFromS3/RDS/Redshift, Get/Describe/Update/DeleteDataSource."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlparse
+
+from emulator.aws.s3 import S3Store
+from emulator.context import RequestContext
+from emulator.engines import lazy
+from emulator.engines.amazonml.errors import DataProcessingError
+
+from .common import (Kind, check_s3_uri, delete_object, describe_objects, engine_input, get_object, iam_user,
+                     invalid, parse_schema, read_s3_text, replay, state_of, submit, update_object, wait)
+from .state import DataSource, MachineLearningState
+
+_ENGINE = "emulator.engines.amazonml"
+compute_statistics = lazy(f"{_ENGINE}.statistics", "compute_statistics")
+load_dataset = lazy(f"{_ENGINE}.datasets", "load_dataset")
+parse_rearrangement = lazy(f"{_ENGINE}.rearrangement", "parse_rearrangement")
+
+
+def render_data_source(ds: DataSource) -> dict[str, Any]:
+    """A DataSource as Describe/GetDataSource show it."""
+    return {
+        "DataSourceId": ds.id, "DataLocationS3": ds.location_s3, "DataRearrangement": ds.rearrangement,
+        "CreatedByIamUser": ds.created_by, "CreatedAt": ds.created_at, "LastUpdatedAt": ds.last_updated_at,
+        "DataSizeInBytes": ds.data_size, "NumberOfFiles": ds.number_of_files, "Name": ds.name,
+        "Status": ds.status, "Message": ds.message, "RedshiftMetadata": ds.redshift_metadata,
+        "RDSMetadata": ds.rds_metadata, "RoleARN": ds.role_arn, "ComputeStatistics": ds.compute_statistics,
+        "ComputeTime": ds.compute_time, "FinishedAt": ds.finished_at, "StartedAt": ds.started_at,
+    }
+
+
+DATA_SOURCE = Kind(DataSource, "DataSourceId", "DataSourceName", render_data_source)
+
+
+def _load(state: MachineLearningState, ds: DataSource, s3: S3Store) -> None:
+    """Job: read the S3 data, select and type the records, compute statistics."""
+    with state.lock:
+        ds.start()
+    bucket = urlparse(ds.location_s3).netloc
+    objects = [o for o in s3.read_location(ds.location_s3) if not o.key.endswith(".schema")]
+    if not objects:
+        raise DataProcessingError(f"No data files found at {ds.location_s3}")
+    dataset = load_dataset([(o.key, o.data) for o in objects], ds.schema, ds.rearrangement)
+    statistics = compute_statistics(dataset) if ds.compute_statistics else None
+    with state.lock:
+        if ds.deleted:
+            return
+        ds.dataset = dataset
+        ds.statistics = statistics
+        ds.files = [f"s3://{bucket}/{o.key}" for o in objects]
+        ds.data_size = dataset.size_in_bytes
+        ds.number_of_files = dataset.number_of_files
+        message = None
+        if dataset.invalid_record_count:
+            message = (f"{dataset.invalid_record_count} of {dataset.total_record_count} records were rejected"
+                       + (f"; first: {dataset.invalid_examples[0]}" if dataset.invalid_examples else ""))
+        ds.finish("COMPLETED", message)
+
+
+def _release(ds: DataSource) -> None:
+    ds.dataset = None
+
+
+class DataSourceOperations:
+    """The data source operations of the ``machinelearning`` provider."""
+
+    def create_data_source_from_s3(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        """Validate schema and rearrangement now; load the data in the background."""
+        state = state_of(ctx)
+        with state.lock:
+            if (answer := replay(state, DATA_SOURCE, request)) is not None:
+                return answer
+        spec = request["DataSpec"]
+        location = spec["DataLocationS3"]
+        check_s3_uri(location, "DataLocationS3")
+        if spec.get("DataSchema"):
+            schema_text = spec["DataSchema"]
+        elif spec.get("DataSchemaLocationS3"):
+            schema_text = read_s3_text(ctx, spec["DataSchemaLocationS3"], "DataSchemaLocationS3")
+        else:
+            raise invalid("DataSpec must contain DataSchema or DataSchemaLocationS3")
+        schema = engine_input(lambda: parse_schema(schema_text))
+        rearrangement = spec.get("DataRearrangement")
+        engine_input(lambda: parse_rearrangement(rearrangement))
+        ds = DataSource(id=request["DataSourceId"], name=request.get("DataSourceName"), created_by=iam_user(ctx),
+                        request=request, location_s3=location, rearrangement=rearrangement,
+                        schema_text=schema.to_json(), schema=schema,
+                        compute_statistics=bool(request.get("ComputeStatistics", False)))
+        s3 = ctx.s3()
+        with state.lock:
+            if (answer := replay(state, DATA_SOURCE, request)) is not None:
+                return answer
+            state.data_sources[ds.id] = ds
+            submit(ctx, state, ds, lambda: _load(state, ds, s3))
+        wait(ctx, ds)
+        return {"DataSourceId": ds.id}
+
+    def create_data_source_from_rds(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        """Validate the input and keep a data source that ends FAILED (no database is reachable)."""
+        spec = request["RDSData"]
+        if not spec["SecurityGroupIds"]:
+            raise invalid("RDSData.SecurityGroupIds must list at least one security group")
+        db = spec["DatabaseInformation"]
+        metadata = {"Database": dict(db), "DatabaseUserName": spec["DatabaseCredentials"]["Username"],
+                    "SelectSqlQuery": spec["SelectSqlQuery"], "ResourceRole": spec["ResourceRole"],
+                    "ServiceRole": spec["ServiceRole"]}
+        return _database_data_source(ctx, request, spec, "Amazon RDS", "rds_metadata", metadata,
+                                     f"instance '{db['InstanceIdentifier']}' database '{db['DatabaseName']}'")
+
+    def create_data_source_from_redshift(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        """Validate the input and keep a data source that ends FAILED (no database is reachable)."""
+        spec = request["DataSpec"]
+        db = spec["DatabaseInformation"]
+        metadata = {"RedshiftDatabase": dict(db), "DatabaseUserName": spec["DatabaseCredentials"]["Username"],
+                    "SelectSqlQuery": spec["SelectSqlQuery"]}
+        return _database_data_source(ctx, request, spec, "Amazon Redshift", "redshift_metadata", metadata,
+                                     f"cluster '{db['ClusterIdentifier']}' database '{db['DatabaseName']}'")
+
+    def get_data_source(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        """The data source; with Verbose also its schema."""
+        return get_object(ctx, DATA_SOURCE, request, verbose=lambda ds: {"DataSourceSchema": ds.schema_text})
+
+    def describe_data_sources(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        """One filtered, sorted page of data sources."""
+        return describe_objects(ctx, DATA_SOURCE, request)
+
+    def update_data_source(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        """Rename a data source."""
+        return update_object(ctx, DATA_SOURCE, request)
+
+    def delete_data_source(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        """Mark a data source DELETED and drop its records."""
+        return delete_object(ctx, DATA_SOURCE, request, release=_release)
+
+
+def _database_data_source(ctx: RequestContext, request: dict[str, Any], spec: dict[str, Any], engine: str,
+                          metadata_key: str, metadata: dict[str, Any], target: str) -> dict[str, Any]:
+    """CreateDataSourceFromRDS/FromRedshift once the engine-specific members are read."""
+    state = state_of(ctx)
+    with state.lock:
+        if (answer := replay(state, DATA_SOURCE, request)) is not None:
+            return answer
+    check_s3_uri(spec["S3StagingLocation"], "S3StagingLocation")
+    schema = None
+    if spec.get("DataSchema"):
+        schema = engine_input(lambda: parse_schema(spec["DataSchema"]))
+    elif spec.get("DataSchemaUri"):
+        text = read_s3_text(ctx, spec["DataSchemaUri"], "DataSchemaUri")
+        schema = engine_input(lambda: parse_schema(text))
+    engine_input(lambda: parse_rearrangement(spec.get("DataRearrangement")))
+    if not spec["SelectSqlQuery"].strip():
+        raise invalid("SelectSqlQuery must not be blank")
+    ds = DataSource(id=request["DataSourceId"], name=request.get("DataSourceName"), created_by=iam_user(ctx),
+                    request=request, location_s3=spec["S3StagingLocation"],
+                    rearrangement=spec.get("DataRearrangement"),
+                    schema_text=schema.to_json() if schema else None, schema=schema,
+                    compute_statistics=bool(request.get("ComputeStatistics", False)),
+                    role_arn=request.get("RoleARN"), **{metadata_key: metadata})
+    ds.start()
+    ds.finish("FAILED", f"Cannot connect to {engine} {target}: no database is reachable from this "
+                        f"emulator, so the query could not be run")
+    with state.lock:
+        if (answer := replay(state, DATA_SOURCE, request)) is not None:
+            return answer
+        state.data_sources[ds.id] = ds
+    return {"DataSourceId": ds.id}
