@@ -4,6 +4,12 @@ All 28 operations, backed by the pure engine in ``emulator.engines.amazonml``
 (schema, rearrangement, CSV loading, statistics, recipes, SGD training, metrics,
 batch output). Data is read from the in-process S3; results are written there.
 
+Layout: ``provider.py`` composes one mixin per object type (``datasources.py``,
+``models.py`` with real-time endpoints and Predict, ``evaluations.py``, ``batch.py``,
+``tagging.py``); ``common.py`` holds what they share, including the generic
+Get/Describe/Update/Delete driven by a ``Kind`` entry; ``state.py`` the objects,
+``describe.py`` Describe* filtering and paging, ``routes.py`` the emulator-only routes.
+
 Decisions on points the documentation leaves open ([U] in the research notes):
 
 * IDs: re-creating an object with the same ID and *identical* parameters answers
