@@ -50,7 +50,10 @@ class TrainingJobRun:
         return self.state.training_jobs[self.name]
 
     def transition(self, secondary: tuple[str, str], status: str | None = None) -> None:
-        """Record a SecondaryStatus transition (ending the previous one)."""
+        """Record a SecondaryStatus transition (ending the previous one); raises JobStopped
+        instead of entering a new phase once StopTrainingJob was called."""
+        if status is None and self.name in self.state.stop_requested:
+            raise JobStopped()
         now = _now()
         with self.state.lock:
             job = self.job
@@ -62,8 +65,6 @@ class TrainingJobRun:
             if status:
                 job["TrainingJobStatus"] = status
             job["LastModifiedTime"] = now
-        if self.name in self.state.stop_requested and secondary[0] not in ("Stopping", "Stopped", "Failed", "Completed"):
-            raise JobStopped()
 
     def run(self) -> None:
         """The whole job; every exit leaves a terminal status."""
@@ -166,8 +167,10 @@ class TrainingOperations:
             if job["TrainingJobStatus"] != "InProgress":
                 raise validation(f"The request was rejected because the training job is in status {job['TrainingJobStatus']}.")
             state.stop_requested.add(name)
-            job["TrainingJobStatus"] = "Stopping"
-            job["SecondaryStatus"] = "Stopping"
+            now = _now()
+            job["SecondaryStatusTransitions"][-1]["EndTime"] = now
+            job["SecondaryStatusTransitions"].append({"Status": STOPPING[0], "StartTime": now, "StatusMessage": STOPPING[1]})
+            job.update(TrainingJobStatus="Stopping", SecondaryStatus=STOPPING[0], LastModifiedTime=now)
         return None
 
 
