@@ -275,3 +275,13 @@ def load_dataset(files: list[tuple[str, bytes]], schema: DataSchema,
     return Dataset(frame=frame, schema=schema, total_record_count=int(selected.sum()),
                    invalid_record_count=n_invalid, size_in_bytes=size, number_of_files=len(files),
                    origins=origins, layout=layout, invalid_examples=examples)
+
+
+def rows_with_target(frame: pd.DataFrame, target: str, model_type: str) -> pd.DataFrame:
+    """The rows whose target has a value: a non-empty label for MULTICLASS, a number otherwise."""
+    column = frame[target]
+    if model_type == "MULTICLASS":
+        keep = column.astype(str).str.len().to_numpy() > 0
+    else:
+        keep = ~np.isnan(column.to_numpy(dtype=float))
+    return frame[keep].reset_index(drop=True)

@@ -13,7 +13,7 @@ import math
 import numpy as np
 from sklearn.metrics import f1_score, mean_squared_error, roc_auc_score
 
-from .datasets import Dataset, coerce_frame
+from .datasets import Dataset, coerce_frame, rows_with_target
 from .errors import DataProcessingError
 from .model import TrainedModel
 
@@ -24,12 +24,7 @@ def evaluate(model: TrainedModel, dataset: Dataset) -> dict[str, str]:
     frame = coerce_frame(dataset.frame, dataset.schema, model.schema)
     if target not in dataset.frame.columns:
         raise DataProcessingError(f"Evaluation data has no target attribute '{target}'")
-    y = frame[target]
-    if model.model_type == "MULTICLASS":
-        keep = y.astype(str).str.len().to_numpy() > 0
-    else:
-        keep = ~np.isnan(y.to_numpy(dtype=float))
-    frame = frame[keep].reset_index(drop=True)
+    frame = rows_with_target(frame, target, model.model_type)
     if len(frame) == 0:
         raise DataProcessingError(f"No evaluation records have a value for target attribute '{target}'")
     pred = model.predict_frame(frame)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from .datasets import Dataset
+from .datasets import Dataset, rows_with_target
 from .errors import DataProcessingError, EngineInputError
 from .model import TrainedModel, _sigmoid, _softmax
 from .recipes import FeaturePipeline, default_recipe, parse_recipe
@@ -157,12 +157,7 @@ def train_model(dataset: Dataset, model_type: str, parameters: dict[str, str] | 
     recipe_text = recipe_text if recipe_text and recipe_text.strip() else default_recipe(dataset)
     recipe = parse_recipe(recipe_text, schema)
     frame = dataset.frame
-    target = frame[schema.target]
-    if model_type == "MULTICLASS":
-        has_y = target.astype(str).str.len().to_numpy() > 0
-    else:
-        has_y = ~np.isnan(target.to_numpy(dtype=float))
-    frame = frame[has_y].reset_index(drop=True)
+    frame = rows_with_target(frame, schema.target, model_type)
     if len(frame) == 0:
         raise DataProcessingError(f"No training records have a value for target attribute '{schema.target}'")
     y_raw = frame[schema.target]
