@@ -3,7 +3,8 @@
     python bench/bench.py [--starts 5] [--calls 300]
 
 Prints (a) server start -> first answered request, median of N cold starts;
-(b) p50/p95 of sts GetCallerIdentity from one boto3 client (the floor);
+(b) p50/p95 of no-op calls from one boto3 client: sts GetCallerIdentity and an empty
+sagemaker ListModels (the floor the ratios use: same awsJson protocol as the hot paths);
 (c) Amazon ML Predict p50/p95 and (d) sagemaker-runtime InvokeEndpoint p50/p95 (one
 CSV row, k-NN), each with its ratio to the floor. The emulator runs in its own process.
 """
@@ -140,8 +141,11 @@ def main() -> None:
     url = f"http://127.0.0.1:{port}"
     try:
         sts = client("sts", url)
-        floor50, floor95 = latencies(sts.get_caller_identity, args.calls)
-        print(f"floor  sts GetCallerIdentity      p50 {floor50:6.2f} ms  p95 {floor95:6.2f} ms")
+        sts50, sts95 = latencies(sts.get_caller_identity, args.calls)
+        print(f"floor  sts GetCallerIdentity (query/XML)  p50 {sts50:6.2f} ms  p95 {sts95:6.2f} ms")
+        models = client("sagemaker", url)
+        floor50, floor95 = latencies(lambda: models.list_models(MaxResults=1), args.calls)
+        print(f"floor  sagemaker ListModels (awsJson)     p50 {floor50:6.2f} ms  p95 {floor95:6.2f} ms  (ratios below)")
         for label, prepare in (("machinelearning Predict        ", prepare_amazonml),
                                ("sagemaker-runtime InvokeEndpoint", prepare_knn)):
             try:
@@ -150,7 +154,7 @@ def main() -> None:
                 print(f"{label} could not be prepared: {exc}")
                 continue
             p50, p95 = latencies(call, args.calls)
-            print(f"{label} p50 {p50:6.2f} ms  p95 {p95:6.2f} ms  ratio to floor p50 {p50 / floor50:4.2f}x "
+            print(f"{label}        p50 {p50:6.2f} ms  p95 {p95:6.2f} ms  ratio to floor p50 {p50 / floor50:4.2f}x "
                   f"p95 {p95 / floor95:4.2f}x")
     finally:
         process.terminate()

@@ -206,3 +206,18 @@ def test_format_score_and_manifest():
     assert format_score(0.5) == "5.0000E-1"
     assert json.loads(manifest_json({"s3://b/in.csv": "s3://b/out/bp-1-in.csv.gz"})) == {
         "s3://b/in.csv": "s3://b/out/bp-1-in.csv.gz"}
+
+
+@pytest.mark.parametrize("model_type", ["BINARY", "MULTICLASS", "REGRESSION"])
+def test_predict_record_agrees_with_predict_frame(model_type):
+    """The one-record hot path computes exactly what the vectorised path does."""
+    model, _, te = trained(model_type)
+    frame = te.frame.iloc[:20]
+    batch = model.predict_frame(frame, 0.5)
+    for i in range(len(frame)):
+        record = {c: ("" if v != v else str(v)) for c, v in frame.iloc[i].items() if c != "target"}
+        single = model.predict_record(record, 0.5)
+        if model_type == "REGRESSION":
+            assert single["predictedValue"] == pytest.approx(float(batch.values[i]), rel=1e-9, abs=1e-9)
+        else:
+            assert single["predictedLabel"] == str(batch.labels[i])

@@ -33,6 +33,7 @@ Decisions on [U] items (see DG *Recipe Format Reference* / *Data Transformations
 """
 from __future__ import annotations
 
+import bisect
 import json
 import re
 from dataclasses import dataclass
@@ -397,6 +398,7 @@ class FeaturePipeline:
         self.numeric_stats: dict[int, tuple[float, float]] = {}  # output position -> (mean, std)
         self.n_features = 0
         self._offsets: list[int] = []
+        self._edges: dict[str, np.ndarray] = {}  # quantile edges as arrays, per variable
 
     # -- evaluation of variables on columns
     def _eval(self, var: Var, cols: dict[str, Any], n: int, cache: dict[str, Any], fitting: bool):
@@ -430,7 +432,12 @@ class FeaturePipeline:
                 edges = (np.unique(np.quantile(vals, np.linspace(0, 1, var.n + 1)[1:-1]))
                          if len(vals) else np.array([]))
                 self.params[var.key] = [float(e) for e in edges]
-            edges = np.asarray(self.params[var.key], dtype=float)
+            edges = self._edges.get(var.key)
+            if edges is None:
+                edges = self._edges[var.key] = np.asarray(self.params[var.key], dtype=float)
+            if len(x) == 1:  # one record (Predict): bisect beats numpy's per-call overhead
+                v = float(x[0])
+                return ["missing" if v != v else f"b{bisect.bisect_right(self.params[var.key], v)}"]
             ids = np.searchsorted(edges, x, side="right")
             return ["missing" if v != v else f"b{int(i)}" for v, i in zip(x, ids)]
         if op == "normalize":
@@ -463,7 +470,7 @@ class FeaturePipeline:
         cols = _columns_from_frame(frame, self.recipe.schema)
         n = len(frame)
         cache: dict[str, Any] = {}
-        self.vocab, self.numeric_stats, self._offsets = [], {}, []
+        self.vocab, self.numeric_stats, self._offsets, self._edges = [], {}, [], {}
         index = 0
         for j, var in enumerate(self.recipe.outputs):
             vals = self._eval(var, cols, n, cache, fitting=True)
@@ -521,8 +528,23 @@ class FeaturePipeline:
         for a in self.recipe.schema.feature_attributes():
             v = typed.get(a.name)
             cols[a.name] = np.array([v], dtype=float) if a.type in ("NUMERIC", "BINARY") else [v or ""]
-        _, c, v = self._rows(cols, 1)
-        return np.concatenate(c).astype(np.int64), np.concatenate(v)
+        # The same computation as _rows for n=1, in plain Python: Predict's hot path.
+        cache: dict[str, Any] = {}
+        indices: list[int] = []
+        values: list[float] = []
+        for j, var in enumerate(self.recipe.outputs):
+            vals = self._eval(var, cols, 1, cache, fitting=False)
+            if var.type == "NUMERIC":
+                mean, std = self.numeric_stats[j]
+                x = float(vals[0])
+                indices.append(self._offsets[j])
+                values.append(0.0 if x != x else (x - mean) / std)
+            else:
+                vocab = self.vocab[j]
+                for index in {vocab[t] for t in self._tokens(var, vals)[0] if t in vocab}:
+                    indices.append(index)
+                    values.append(1.0)
+        return np.asarray(indices, dtype=np.int64), np.asarray(values, dtype=float)
 
     # -- persistence (JSON-able)
     def to_dict(self) -> dict[str, Any]:
