@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
     from emulator.aws.logs import LogWriter
+    from emulator.aws.metrics import MetricWriter
     from emulator.aws.s3 import S3Store
     from emulator.runtime import Emulator
 
@@ -41,6 +42,12 @@ class RequestContext:
         from emulator.aws.logs import LogWriter
 
         return LogWriter(self.account_id, self.region)
+
+    def metrics(self) -> "MetricWriter":
+        """CloudWatch metrics of this account and region."""
+        from emulator.aws.metrics import MetricWriter
+
+        return MetricWriter(self.account_id, self.region)
 
     def arn(self, service: str, resource: str) -> str:
         """``arn:aws:<service>:<region>:<account>:<resource>``."""

@@ -57,3 +57,23 @@ def test_regions_are_separate(aws) -> None:
     east.create_model(ModelName="regional", ExecutionRoleArn="arn:aws:iam::666677778888:role/r",
                       PrimaryContainer={"Image": "382416733822.dkr.ecr.us-east-1.amazonaws.com/knn:1"})
     assert west.list_models()["Models"] == []
+
+
+def test_training_job_analytics_reads_the_final_metrics(sagemaker_sdk: RunningEmulator) -> None:
+    """The SDK's TrainingJobAnalytics finds the job's metrics in CloudWatch."""
+    from sagemaker.analytics import TrainingJobAnalytics
+
+    from tests.sagemaker_helpers import KNN_IMAGE, channel, iris_split, training_request
+
+    s3, sm = boto3.client("s3"), boto3.client("sagemaker")
+    s3.create_bucket(Bucket="analytics-knn")
+    train, test = iris_split()
+    s3.put_object(Bucket="analytics-knn", Key="train/t.csv", Body=train.to_csv(header=False, index=False))
+    s3.put_object(Bucket="analytics-knn", Key="test/t.csv", Body=test.to_csv(header=False, index=False))
+    sm.create_training_job(**training_request("analytics-knn", KNN_IMAGE, {"k": "1", "sample_size": "200",
+                                                                           "predictor_type": "classifier"},
+                                              [channel("train", "s3://analytics-knn/train/"),
+                                               channel("test", "s3://analytics-knn/test/")], "s3://analytics-knn/out"))
+    frame = TrainingJobAnalytics("analytics-knn", metric_names=["test:accuracy"]).dataframe()
+    assert list(frame["metric_name"]) == ["test:accuracy"]
+    assert frame["value"].iloc[0] == pytest.approx(0.9736842105263158)

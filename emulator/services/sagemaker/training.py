@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from emulator.aws.logs import LogWriter
+from emulator.aws.metrics import MetricWriter
 from emulator.aws.s3 import S3AccessError, S3Store
 from emulator.context import RequestContext
 from emulator.engines import sagemaker as engine
@@ -17,6 +18,7 @@ from emulator.services.sagemaker.listing import list_page
 from emulator.services.sagemaker.state import SageMakerState
 
 LOG_GROUP = "/aws/sagemaker/TrainingJobs"
+METRIC_NAMESPACE = "/aws/sagemaker/TrainingJobs"  # where the SDK's TrainingJobAnalytics looks
 
 # (SecondaryStatus, StatusMessage) as the SageMaker console and SDK show them.
 STARTING = ("Starting", "Preparing the instances for training")
@@ -40,8 +42,8 @@ class JobStopped(Exception):
 class TrainingJobRun:
     """One training job's background work: download, train, upload, log."""
 
-    def __init__(self, state: SageMakerState, name: str, s3: S3Store, logs: LogWriter) -> None:
-        self.state, self.name, self.s3, self.logs = state, name, s3, logs
+    def __init__(self, state: SageMakerState, name: str, s3: S3Store, logs: LogWriter, metrics: MetricWriter) -> None:
+        self.state, self.name, self.s3, self.logs, self.metrics = state, name, s3, logs, metrics
         self.log_lines: list[str] = []
         self.stream = f"{name}/algo-1-{int(time.time())}"
 
@@ -119,6 +121,7 @@ class TrainingJobRun:
                 job["ModelArtifacts"] = {"S3ModelArtifacts": artifact}
             if metrics:
                 job["FinalMetricDataList"] = [{"MetricName": n, "Value": float(v), "Timestamp": now} for n, v in metrics]
+                self.metrics.put(METRIC_NAMESPACE, {"TrainingJobName": self.name}, metrics, now)
             if reason:
                 job["FailureReason"] = reason
             self.state.stop_requested.discard(self.name)
@@ -228,7 +231,7 @@ def start_training_job(ctx: RequestContext, state: SageMakerState, jobs: JobRunn
                          f"with this name already exists ({state.training_jobs[name]['TrainingJobArn']})")
         state.training_jobs[name] = job
         state.tags[arn] = {t["Key"]: t.get("Value", "") for t in request.get("Tags") or []}
-    run = TrainingJobRun(state, name, ctx.s3(), ctx.logs())
+    run = TrainingJobRun(state, name, ctx.s3(), ctx.logs(), ctx.metrics())
     state.training_futures[name] = jobs.submit(run.run)
     return job
 
