@@ -157,7 +157,7 @@ class TrainingOperations:
         if request.get("WarmPoolStatusEquals"):
             records = []
         summaries, token = list_page(records, request, name_key="TrainingJobName", status_key="TrainingJobStatus",
-                                     summary=training_summary)
+                                     summary=training_summary, default_order="Ascending")  # as documented
         return {"TrainingJobSummaries": summaries, "NextToken": token}
 
     def stop_training_job(self, ctx: RequestContext, request: dict[str, Any]) -> None:
