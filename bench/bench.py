@@ -12,7 +12,6 @@ CSV row, k-NN), each with its ratio to the floor. The emulator runs in its own p
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import socket
 import statistics

@@ -13,7 +13,6 @@ import uuid
 
 import numpy as np
 import pandas as pd
-import pytest
 from sklearn import datasets
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.metrics import f1_score, mean_squared_error, roc_auc_score
