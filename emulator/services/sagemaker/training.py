@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import time
 from typing import Any
 
@@ -119,6 +120,7 @@ class TrainingJobRun:
             job["BillableTimeInSeconds"] = seconds
             if artifact:
                 job["ModelArtifacts"] = {"S3ModelArtifacts": artifact}
+            metrics = [(n, float(v)) for n, v in metrics or [] if math.isfinite(float(v))]  # JSON has no NaN
             if metrics:
                 job["FinalMetricDataList"] = [{"MetricName": n, "Value": float(v), "Timestamp": now} for n, v in metrics]
                 self.metrics.put(METRIC_NAMESPACE, {"TrainingJobName": self.name}, metrics, now)
