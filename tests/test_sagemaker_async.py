@@ -29,7 +29,7 @@ def impatient():
         yield running
 
 
-def _slow_job(emulator, name: str) -> dict:
+def _slow_job(emulator, name: str, max_runtime: int = 3600) -> dict:
     s3, sm = emulator.client("s3"), emulator.client("sagemaker")
     bucket = f"slow-{name}"
     s3.create_bucket(Bucket=bucket)
@@ -37,9 +37,10 @@ def _slow_job(emulator, name: str) -> dict:
     words = [f"w{i}" for i in range(2000)]
     lines = "\n".join(f"__label__{i % 4} " + " ".join(rng.choices(words, k=30)) for i in range(20000))
     s3.put_object(Bucket=bucket, Key="train/t.txt", Body=lines)
-    sm.create_training_job(**training_request(name, BLAZINGTEXT_IMAGE, {"mode": "supervised", "epochs": "6",
-                                                                        "min_count": "1"},
-                                              [channel("train", f"s3://{bucket}/train/", None)], f"s3://{bucket}/out"))
+    request = training_request(name, BLAZINGTEXT_IMAGE, {"mode": "supervised", "epochs": "6", "min_count": "1"},
+                               [channel("train", f"s3://{bucket}/train/", None)], f"s3://{bucket}/out")
+    request["StoppingCondition"] = {"MaxRuntimeInSeconds": max_runtime}
+    sm.create_training_job(**request)
     return sm.describe_training_job(TrainingJobName=name)
 
 
@@ -62,3 +63,12 @@ def test_stop_training_job_stops_a_running_job(impatient) -> None:
     with pytest.raises(sm.exceptions.ClientError) as info:
         sm.stop_training_job(TrainingJobName="slow-stop")
     assert "in status Stopped" in info.value.response["Error"]["Message"]
+
+
+def test_max_runtime_stops_the_job(impatient) -> None:
+    sm = impatient.client("sagemaker")
+    _slow_job(impatient, "slow-max-runtime", max_runtime=1)
+    stopped = _poll(lambda: sm.describe_training_job(TrainingJobName="slow-max-runtime"),
+                    {"Stopped", "Completed", "Failed"})
+    assert (stopped["TrainingJobStatus"], stopped["SecondaryStatus"]) == ("Stopped", "MaxRuntimeExceeded")
+    assert "ModelArtifacts" not in stopped or not stopped["ModelArtifacts"].get("S3ModelArtifacts")

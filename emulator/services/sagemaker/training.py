@@ -30,6 +30,7 @@ COMPLETED = ("Completed", "Training job completed")
 FAILED = ("Failed", "Training job failed")
 STOPPING = ("Stopping", "Stopping the training job")
 STOPPED = ("Stopped", "Training job stopped")
+MAX_RUNTIME_EXCEEDED = ("MaxRuntimeExceeded", "Job stopped because max run time was exceeded.")
 
 
 def _now() -> dt.datetime:
@@ -37,7 +38,11 @@ def _now() -> dt.datetime:
 
 
 class JobStopped(Exception):
-    """StopTrainingJob was called while the job ran."""
+    """StopTrainingJob was called, or MaxRuntimeInSeconds passed, while the job ran."""
+
+    def __init__(self, secondary: tuple[str, str] = STOPPED) -> None:
+        super().__init__(secondary[1])
+        self.secondary = secondary
 
 
 class TrainingJobRun:
@@ -57,6 +62,8 @@ class TrainingJobRun:
         instead of entering a new phase once StopTrainingJob was called."""
         if status is None and self.name in self.state.stop_requested:
             raise JobStopped()
+        if status is None and self._over_max_runtime():
+            raise JobStopped(MAX_RUNTIME_EXCEEDED)
         now = _now()
         with self.state.lock:
             job = self.job
@@ -68,6 +75,12 @@ class TrainingJobRun:
             if status:
                 job["TrainingJobStatus"] = status
             job["LastModifiedTime"] = now
+
+    def _over_max_runtime(self) -> bool:
+        job = self.job
+        limit = (job.get("StoppingCondition") or {}).get("MaxRuntimeInSeconds")
+        started = job.get("TrainingStartTime")
+        return bool(limit and started and (_now() - started).total_seconds() > limit)
 
     def run(self) -> None:
         """The whole job; every exit leaves a terminal status."""
@@ -90,8 +103,8 @@ class TrainingJobRun:
             artifact = f"{job['OutputDataConfig']['S3OutputPath'].rstrip('/')}/{self.name}/output/model.tar.gz"
             self.s3.put_uri(artifact, engine.make_model_tar_gz(result.model_files))
             self.finish("Completed", COMPLETED, artifact=artifact, metrics=result.metrics)
-        except JobStopped:
-            self.finish("Stopped", STOPPED)
+        except JobStopped as stop:
+            self.finish("Stopped", stop.secondary)
         except (engine.AlgorithmError, ChannelReadError, S3AccessError) as exc:
             self.log(f"ClientError: {exc}")
             self.finish("Failed", FAILED, reason=f"ClientError: {exc}")
