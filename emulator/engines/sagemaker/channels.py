@@ -1,10 +1,11 @@
 """Decoding of training channels and inference payloads.
 
 Training CSV follows the SageMaker built-in convention: no header, label in the first
-column, every value numeric. A channel's content type ``None`` means ``text/csv`` for
-the CSV-capable algorithms here (AWS defaults k-NN/Linear Learner to
-``application/x-recordio-protobuf``, which this emulator does not decode; SDK
-tutorials always set ``text/csv`` explicitly).
+column, every value numeric. ``application/x-recordio-protobuf`` (``recordio.py``) is
+read for the algorithms that pass it in ``supported`` (k-NN, Linear Learner). A
+channel without a content type is RecordIO-protobuf when the algorithm supports it and
+the data starts with the RecordIO magic number (AWS's default for k-NN/Linear Learner,
+and what the SDK's ``record_set`` uploads without a content type), ``text/csv`` otherwise.
 """
 from __future__ import annotations
 
@@ -13,11 +14,13 @@ import json
 
 import numpy as np
 
+from . import recordio
 from .common import AlgorithmError, Channel, ModelError, base_content_type
 
 CSV_TYPES = {"text/csv", "text/x-csv", "csv"}
 LIBSVM_TYPES = {"text/libsvm", "text/x-libsvm", "libsvm"}
 RECORDIO_TYPES = {"application/x-recordio-protobuf", "application/x-recordio"}
+PROTOBUF = recordio.CONTENT_TYPE
 
 
 def require_channel(channels: dict[str, Channel], name: str, allowed: list[str]) -> Channel:
@@ -53,6 +56,8 @@ def channel_bytes(channel: Channel) -> bytes:
 def channel_format(channel: Channel, supported: set[str], default: str = "text/csv") -> str:
     ctype, _params = base_content_type(channel.content_type)
     if ctype is None:
+        if PROTOBUF in supported and _first_bytes(channel).startswith(recordio.MAGIC_BYTES):
+            return PROTOBUF
         return default
     if ctype in CSV_TYPES:
         ctype = "text/csv"
@@ -60,13 +65,72 @@ def channel_format(channel: Channel, supported: set[str], default: str = "text/c
         ctype = "text/libsvm"
     if ctype not in supported:
         extra = ""
-        if ctype in RECORDIO_TYPES:
+        if ctype in RECORDIO_TYPES and PROTOBUF not in supported:
             extra = " (application/x-recordio-protobuf is not supported by this emulator; use text/csv)"
         raise AlgorithmError(
             f"Content type {channel.content_type} is not supported by this algorithm.{extra}"
             f" Channel '{channel.name}' supports: {', '.join(sorted(supported))}."
         )
     return ctype
+
+
+def _first_bytes(channel: Channel) -> bytes:
+    for _key, data in sorted(channel.objects, key=lambda kv: kv[0]):
+        if data:
+            return data[:8]
+    return b""
+
+
+def read_labelled_recordio(channel: Channel, feature_dim: int | None = None,
+                           require_labels: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+    """``(X, y)`` (float64, lossless for every tensor type) from a channel of RecordIO-protobuf
+    objects, each a whole RecordIO stream (e.g. the shards of an SDK ``record_set``)."""
+    records = []
+    for key, data in sorted(channel.objects, key=lambda kv: kv[0]):
+        if not data:
+            continue
+        try:
+            records.extend(recordio.parse_records(data))
+        except recordio.RecordIOError as exc:
+            hint = ""
+            if not recordio.looks_like_recordio(data) and _looks_like_text(data):
+                hint = (" The object looks like text: text/csv data is not supported under content type"
+                        f" {PROTOBUF}; set the channel's ContentType to text/csv.")
+            raise AlgorithmError(
+                f"Customer Error: Unable to read data channel '{channel.name}'. Requested content-type is"
+                f" '{PROTOBUF}'. Please verify the data matches the requested content-type."
+                f" (caused by: object {key}: {exc}).{hint}") from None
+    if not records:
+        raise AlgorithmError(f"No training data found in channel '{channel.name}'")
+    try:
+        X, y = recordio.records_to_matrix(records, feature_dim, dtype=np.float64)
+    except recordio.RecordIOError as exc:
+        raise AlgorithmError(
+            f"Customer Error: Unable to read data channel '{channel.name}' ({PROTOBUF}): {exc}.") from None
+    if require_labels:
+        if y is None:
+            raise AlgorithmError(f"Customer Error: the records of channel '{channel.name}' have no labels"
+                                 " (label[\"values\"] is required for training).")
+        if np.isnan(y).any():
+            row = int(np.argmax(np.isnan(y))) + 1
+            raise AlgorithmError(f"Missing label on record {row} of channel '{channel.name}'.")
+    return X, y
+
+
+def read_labelled(channel: Channel, supported: set[str], feature_dim: int | None = None
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """``(X, y)`` of a labelled channel in CSV (label first) or RecordIO-protobuf."""
+    if channel_format(channel, supported) == PROTOBUF:
+        return read_labelled_recordio(channel, feature_dim)
+    return read_labelled_csv(channel)
+
+
+def _looks_like_text(data: bytes) -> bool:
+    try:
+        data[:256].decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _decode_text(data: bytes, what: str) -> str:
@@ -149,10 +213,16 @@ def read_lines(channel: Channel) -> list[str]:
 
 
 # ------------------------------------------------------------------ inference
-def parse_features_payload(body: bytes, content_type: str | None, default: str = "text/csv") -> np.ndarray:
-    """Decode an inference payload (CSV rows, JSON instances, JSON lines) into a matrix."""
+def parse_features_payload(body: bytes, content_type: str | None, default: str = "text/csv",
+                           recordio_protobuf: bool = False, feature_dim: int | None = None) -> np.ndarray:
+    """Decode an inference payload (CSV rows, JSON instances, JSON lines, and with
+    ``recordio_protobuf`` RecordIO-protobuf records) into a matrix."""
     ctype, _ = base_content_type(content_type)
     ctype = ctype or default
+    if recordio_protobuf and ctype == PROTOBUF:
+        X, _labels = recordio.read_records(body, feature_dim=feature_dim, error=ModelError,
+                                           what="the request payload", dtype=np.float64)
+        return X
     try:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError:

@@ -13,6 +13,10 @@ is accepted and every index is exact here).
 * classifier: majority vote among the k neighbours; a tie between labels goes to the
   tied label whose first occurrence is nearest (neighbours ordered by distance, stable
   by training-row order). regressor: mean of the k labels.
+* Data: ``text/csv`` (label first) or ``application/x-recordio-protobuf`` (``recordio.py``)
+  for training; requests in CSV, JSON, JSON lines or RecordIO-protobuf, answers in JSON,
+  JSON lines or RecordIO-protobuf (one Record per row, ``label`` map with
+  ``predicted_label`` and, with ``verbose=true``, ``labels`` and ``distances``).
 * Artefact: ``model_algo-1.npz`` (numpy, loaded with ``allow_pickle=False``) + ``model_algo-1.json``.
 """
 from __future__ import annotations
@@ -22,9 +26,9 @@ import json
 
 import numpy as np
 
-from .channels import (check_width, channel_format, parse_features_payload,
-                       read_labelled_csv, require_channel)
+from .channels import PROTOBUF, check_width, parse_features_payload, read_labelled, require_channel
 from .common import AlgorithmError, Hyper, Log, ModelError, TrainingResult, base_content_type, dumps
+from .recordio import write_records
 
 KNOWN = {
     "feature_dim", "k", "predictor_type", "sample_size", "index_type", "index_metric",
@@ -32,6 +36,7 @@ KNOWN = {
     "faiss_index_ivf_nlists", "faiss_index_pq_m", "_kvstore", "_num_gpus", "_num_kv_servers",
     "_faiss_index_nprobe", "_enable_profiler", "_tuning_objective_metric",
 }
+FORMATS = {"text/csv", PROTOBUF}
 METRICS = ("L2", "INNER_PRODUCT", "COSINE")
 MODEL_NPZ = "model_algo-1.npz"
 MODEL_JSON = "model_algo-1.json"
@@ -59,8 +64,7 @@ def train(hyperparameters: dict, channels: dict) -> TrainingResult:
         raise AlgorithmError("No value for 'dimension_reduction_target' hyperparameter"
                              " (required when dimension_reduction_type is set)")
 
-    channel_format(train_ch, {"text/csv"})
-    X, y = read_labelled_csv(train_ch)
+    X, y = read_labelled(train_ch, FORMATS, feature_dim)
     if feature_dim is not None and X.shape[1] != feature_dim:
         raise AlgorithmError(
             f"Customer Error: The feature_dim hyperparameter ({feature_dim}) does not match the"
@@ -88,8 +92,7 @@ def train(hyperparameters: dict, channels: dict) -> TrainingResult:
     metrics: list[tuple[str, float]] = []
     if "test" in channels:
         test_ch = channels["test"]
-        channel_format(test_ch, {"text/csv"})
-        Xt, yt = read_labelled_csv(test_ch)
+        Xt, yt = read_labelled(test_ch, FORMATS, X.shape[1])
         if Xt.shape[1] != X.shape[1]:
             raise AlgorithmError(
                 f"Customer Error: channel 'test' has {Xt.shape[1]} features, channel 'train' has {X.shape[1]}.")
@@ -206,15 +209,25 @@ class KnnPredictor:
         accept_type, accept_params = base_content_type(accept)
         if accept_type in (None, "*/*", "application/*"):
             accept_type = "application/json"
-        if accept_type not in ("application/json", "application/jsonlines"):
+        if accept_type not in ("application/json", "application/jsonlines", PROTOBUF):
             raise ModelError(f"Accept type {accept} is not supported by this algorithm"
-                             " (supported: application/json, application/jsonlines).", 406)
+                             f" (supported: application/json, application/jsonlines, {PROTOBUF}).", 406)
         verbose = accept_params.get("verbose", "").lower() in ("true", "1")
-        X = parse_features_payload(body, content_type)
+        X = parse_features_payload(body, content_type, recordio_protobuf=True,
+                                   feature_dim=self.model.feature_dim)
         check_width(X, self.model.feature_dim)
         if np.isnan(X).any():
             raise ModelError("Invalid input: missing feature values are not supported.")
         out = self.model.predict(X, verbose=verbose)
+        if accept_type == PROTOBUF:
+            labels = []
+            for i, label in enumerate(out["predicted_label"]):
+                record = {"predicted_label": [label]}
+                if verbose:
+                    record["labels"] = out["labels"][i]
+                    record["distances"] = out["distances"][i]
+                labels.append(record)
+            return write_records(labels), PROTOBUF
         predictions = []
         for i, label in enumerate(out["predicted_label"]):
             p = {"predicted_label": float(label)}

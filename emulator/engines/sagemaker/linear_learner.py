@@ -7,6 +7,10 @@ parameters are stored as plain arrays (``model_algo-1.npz``, loaded with
 ``allow_pickle=False``) + ``model_algo-1.json``; no pickle.
 Metric log lines: ``#quality_metric: host=algo-1, test binary_classification_accuracy <score>=0.97``
 (``<loss>`` for losses).
+Data: ``text/csv`` (label first) or ``application/x-recordio-protobuf`` for training;
+requests in CSV, JSON, JSON lines or RecordIO-protobuf; answers in JSON, JSON lines or
+RecordIO-protobuf (one Record per row, ``label`` map with ``score`` and, for
+classifiers, ``predicted_label``).
 """
 from __future__ import annotations
 
@@ -15,11 +19,12 @@ import json
 
 import numpy as np
 
-from .channels import (check_width, channel_format, parse_features_payload, read_labelled_csv,
-                       require_channel)
+from .channels import PROTOBUF, check_width, parse_features_payload, read_labelled, require_channel
 from .common import AlgorithmError, Hyper, Log, ModelError, TrainingResult, base_content_type, dumps
+from .recordio import write_records
 from .metrics import LINEAR_LEARNER_METRICS
 
+FORMATS = {"text/csv", PROTOBUF}
 KNOWN = {
     "predictor_type", "feature_dim", "num_classes", "epochs", "mini_batch_size", "learning_rate",
     "l1", "wd", "loss", "normalize_data", "normalize_label", "optimizer", "use_bias",
@@ -53,8 +58,7 @@ def train(hyperparameters: dict, channels: dict) -> TrainingResult:
     normalize_data = hp.bool("normalize_data", True)
     normalize_label = hp.bool("normalize_label", ptype == "regressor")
 
-    channel_format(train_ch, {"text/csv"})
-    X, y = read_labelled_csv(train_ch)
+    X, y = read_labelled(train_ch, FORMATS, feature_dim)
     if feature_dim is not None and X.shape[1] != feature_dim:
         raise AlgorithmError(
             f"Customer Error: The feature_dim hyperparameter ({feature_dim}) does not match the"
@@ -105,8 +109,7 @@ def train(hyperparameters: dict, channels: dict) -> TrainingResult:
     for name in ("validation", "test"):
         if name not in channels:
             continue
-        channel_format(channels[name], {"text/csv"})
-        Xe, ye = read_labelled_csv(channels[name])
+        Xe, ye = read_labelled(channels[name], FORMATS, X.shape[1])
         if Xe.shape[1] != X.shape[1]:
             raise AlgorithmError(f"Customer Error: channel '{name}' has {Xe.shape[1]} features, expected {X.shape[1]}.")
         for metric, value in model.evaluate(Xe, ye, f_beta):
@@ -200,9 +203,10 @@ class LinearLearnerPredictor:
         accept_type, _ = base_content_type(accept)
         if accept_type in (None, "*/*"):
             accept_type = "application/json"
-        if accept_type not in ("application/json", "application/jsonlines"):
+        if accept_type not in ("application/json", "application/jsonlines", PROTOBUF):
             raise ModelError(f"Accept type {accept} is not supported by this algorithm.", 406)
-        X = parse_features_payload(body, content_type)
+        X = parse_features_payload(body, content_type, recordio_protobuf=True,
+                                   feature_dim=self.model.feature_dim)
         check_width(X, self.model.feature_dim)
         if np.isnan(X).any():
             raise ModelError("Invalid input: missing feature values are not supported.")
@@ -215,6 +219,9 @@ class LinearLearnerPredictor:
                 preds.append({"score": [float(v) for v in row], "predicted_label": int(np.argmax(row))})
             else:
                 preds.append({"score": float(row)})
+        if accept_type == PROTOBUF:
+            return write_records([{k: (v if isinstance(v, list) else [v]) for k, v in p.items()}
+                                  for p in preds]), PROTOBUF
         if accept_type == "application/jsonlines":
             return b"".join(dumps(p) + b"\n" for p in preds), "application/jsonlines"
         return dumps({"predictions": preds}), "application/json"
