@@ -30,6 +30,7 @@ labels from ``label["values"]``. Sparse tensors (``keys`` + ``shape``) are densi
 """
 from __future__ import annotations
 
+import math
 import struct
 
 import numpy as np
@@ -328,7 +329,7 @@ def _pick(mapping: dict[str, Tensor], what: str, number: int) -> Tensor | None:
 
 
 def _tensor_width(t: Tensor) -> int | None:
-    return int(np.prod(t.shape)) if t.shape else None
+    return math.prod(t.shape) if t.shape else None
 
 
 def records_to_matrix(records: list[Record], feature_dim: int | None = None,
@@ -345,11 +346,14 @@ def records_to_matrix(records: list[Record], feature_dim: int | None = None,
         if t.kind == "bytes":
             raise RecordIOError(f"record {number} has bytes features; numeric tensors are required")
         width = _tensor_width(t)
+        if t.keys is None and width and len(t.values) == 0:
+            t.keys = []              # an all-zero sparse row: shape, but no keys and no values
         if t.keys is not None:
             if len(t.keys) != len(t.values):
                 raise RecordIOError(f"record {number} is a sparse tensor with {len(t.keys)} keys"
                                     f" but {len(t.values)} values")
-            sparse_max = max(sparse_max, max(t.keys))
+            if t.keys:
+                sparse_max = max(sparse_max, max(t.keys))
         else:
             if width is not None and width != len(t.values):
                 raise RecordIOError(f"record {number} has shape {t.shape} but {len(t.values)} values")
@@ -367,15 +371,17 @@ def records_to_matrix(records: list[Record], feature_dim: int | None = None,
         raise RecordIOError(f"sparse feature index {sparse_max} is out of range for feature dimension {dim}")
     if dim > MAX_DIM or n * dim > MAX_CELLS:
         raise RecordIOError(f"feature dimension {dim} x {n} records is too large to densify")
-    if sparse_max < 0 and n and all(t.values.dtype == tensors[0].values.dtype for t in tensors):
-        X = np.vstack([t.values for t in tensors]).astype(dtype, copy=False) if dim else np.zeros((n, 0), dtype)
-    else:
-        X = np.zeros((n, dim), dtype=dtype)
-        for i, t in enumerate(tensors):
-            if t.keys is not None:
-                X[i, np.asarray(t.keys, dtype=np.int64)] = t.values
-            else:
-                X[i] = t.values
+    with np.errstate(over="ignore", invalid="ignore"):   # float64 beyond float32 range -> inf
+        if all(t.keys is None for t in tensors) and n and all(t.values.dtype == tensors[0].values.dtype
+                                                              for t in tensors):
+            X = np.vstack([t.values for t in tensors]).astype(dtype, copy=False) if dim else np.zeros((n, 0), dtype)
+        else:
+            X = np.zeros((n, dim), dtype=dtype)
+            for i, t in enumerate(tensors):
+                if t.keys is not None:
+                    X[i, np.asarray(t.keys, dtype=np.int64)] = t.values
+                else:
+                    X[i] = t.values
     labels = None
     if any(rec.label for rec in records):
         labels = np.full(n, np.nan)
