@@ -269,43 +269,42 @@ def _breast_cancer_rows(seed: int) -> list[str]:
     return rows
 
 
-def test_xgboost_binary_on_breast_cancer(aws, bucket: str) -> None:
-    sm, s3, runtime = aws("sagemaker"), aws("s3"), aws("sagemaker-runtime")
-    rows = _breast_cancer_rows(0)
-    s3.put_object(Bucket=bucket, Key="xgb/train/d.csv", Body="\n".join(rows[:400]))
-    s3.put_object(Bucket=bucket, Key="xgb/validation/d.csv", Body="\n".join(rows[400:]))
-    name = _name("xgb")
-    sm.create_training_job(**training_request(name, XGBOOST_IMAGE, {
-        "objective": "binary:logistic", "num_round": "30", "max_depth": "3", "eval_metric": "auc"},
-        [channel("train", f"s3://{bucket}/xgb/train/"), channel("validation", f"s3://{bucket}/xgb/validation/")],
-        f"s3://{bucket}/xgb/out"))
+def _train_on_breast_cancer(aws, bucket: str, seed: int, image: str, hyperparameters: dict[str, str],
+                            second_channel: str) -> tuple[list[str], dict[str, float], str]:
+    """Train on 400 shuffled rows, with the other 169 as ``second_channel``; (rows, final metrics, job name)."""
+    sm, s3 = aws("sagemaker"), aws("s3")
+    rows = _breast_cancer_rows(seed)
+    name = _name(image.rsplit("/", 1)[1].split(":")[0])
+    s3.put_object(Bucket=bucket, Key=f"{name}/train/d.csv", Body="\n".join(rows[:400]))
+    s3.put_object(Bucket=bucket, Key=f"{name}/{second_channel}/d.csv", Body="\n".join(rows[400:]))
+    sm.create_training_job(**training_request(name, image, hyperparameters, [
+        channel("train", f"s3://{bucket}/{name}/train/"),
+        channel(second_channel, f"s3://{bucket}/{name}/{second_channel}/")], f"s3://{bucket}/{name}/out"))
     job = sm.describe_training_job(TrainingJobName=name)
     assert job["TrainingJobStatus"] == "Completed", job.get("FailureReason")
-    assert {m["MetricName"]: m["Value"] for m in job["FinalMetricDataList"]}["validation:auc"] > 0.95
-    endpoint = _deploy(sm, name, XGBOOST_IMAGE)
+    return rows, {m["MetricName"]: m["Value"] for m in job["FinalMetricDataList"]}, name
+
+
+def test_xgboost_binary_on_breast_cancer(aws, bucket: str) -> None:
+    rows, metrics, name = _train_on_breast_cancer(aws, bucket, 0, XGBOOST_IMAGE, {
+        "objective": "binary:logistic", "num_round": "30", "max_depth": "3", "eval_metric": "auc"}, "validation")
+    assert metrics["validation:auc"] > 0.95
+    endpoint = _deploy(aws("sagemaker"), name, XGBOOST_IMAGE)
     features = rows[450].split(",", 1)[1]
-    score = float(runtime.invoke_endpoint(EndpointName=endpoint, ContentType="text/csv", Body=features)["Body"].read())
-    assert 0.0 <= score <= 1.0
+    answer = aws("sagemaker-runtime").invoke_endpoint(EndpointName=endpoint, ContentType="text/csv", Body=features)
+    assert 0.0 <= float(answer["Body"].read()) <= 1.0
 
 
 def test_linear_learner_binary_classifier(aws, bucket: str) -> None:
-    sm, s3, runtime = aws("sagemaker"), aws("s3"), aws("sagemaker-runtime")
-    rows = _breast_cancer_rows(1)
-    s3.put_object(Bucket=bucket, Key="ll/train/d.csv", Body="\n".join(rows[:400]))
-    s3.put_object(Bucket=bucket, Key="ll/test/d.csv", Body="\n".join(rows[400:]))
-    name = _name("linear")
-    sm.create_training_job(**training_request(name, LINEAR_IMAGE, {"predictor_type": "binary_classifier", "feature_dim": "30"},
-                                              [channel("train", f"s3://{bucket}/ll/train/"), channel("test", f"s3://{bucket}/ll/test/")],
-                                              f"s3://{bucket}/ll/out"))
-    job = sm.describe_training_job(TrainingJobName=name)
-    assert job["TrainingJobStatus"] == "Completed", job.get("FailureReason")
-    metrics = {m["MetricName"]: m["Value"] for m in job["FinalMetricDataList"]}
+    rows, metrics, name = _train_on_breast_cancer(aws, bucket, 1, LINEAR_IMAGE, {
+        "predictor_type": "binary_classifier", "feature_dim": "30"}, "test")
     train = [[float(v) for v in r.split(",")] for r in rows[:400]]
     test = [[float(v) for v in r.split(",")] for r in rows[400:]]
     baseline = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)).fit(
         [r[1:] for r in train], [r[0] for r in train]).score([r[1:] for r in test], [r[0] for r in test])
     assert metrics["test:binary_classification_accuracy"] == pytest.approx(baseline, abs=0.03)
-    endpoint = _deploy(sm, name, LINEAR_IMAGE)
-    answer = json.loads(runtime.invoke_endpoint(EndpointName=endpoint, ContentType="text/csv", Accept="application/json",
-                                                Body=rows[450].split(",", 1)[1])["Body"].read())
+    endpoint = _deploy(aws("sagemaker"), name, LINEAR_IMAGE)
+    answer = json.loads(aws("sagemaker-runtime").invoke_endpoint(
+        EndpointName=endpoint, ContentType="text/csv", Accept="application/json",
+        Body=rows[450].split(",", 1)[1])["Body"].read())
     assert answer["predictions"][0]["predicted_label"] in (0, 1)
