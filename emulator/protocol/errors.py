@@ -41,11 +41,6 @@ class ServiceError(Exception):
         return COMMON_ERRORS.get(self.code, 400)
 
 
-def is_known_error(service_name: str, code: str) -> bool:
-    """True when ``code`` is modelled by the service or is a common AWS error."""
-    return code in COMMON_ERRORS or code in {s.name for s in service_model(service_name).error_shapes}
-
-
 def validation_error_code(service_name: str, operation_errors: list[str]) -> str:
     """The exception a service answers for input violating its model."""
     for candidate in ("InvalidInputException", "ValidationException", "ValidationError"):

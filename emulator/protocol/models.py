@@ -22,14 +22,3 @@ def service_model(service_name: str) -> ServiceModel:
 def operation_model(service_name: str, operation_name: str) -> OperationModel:
     """Return the model of one operation; raises ``OperationNotFoundError`` if unknown."""
     return service_model(service_name).operation_model(operation_name)
-
-
-def has_operation(service_name: str, operation_name: str) -> bool:
-    """True when ``operation_name`` exists in the service's model."""
-    return operation_name in service_model(service_name).operation_names
-
-
-@functools.lru_cache(maxsize=None)
-def error_names(service_name: str) -> frozenset[str]:
-    """All exception shape names modelled by a service."""
-    return frozenset(shape.name for shape in service_model(service_name).error_shapes)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
-from botocore.model import OperationModel, ServiceModel, Shape
+from botocore.model import OperationModel, Shape
 
 from emulator.protocol.errors import ServiceError
 from emulator.protocol.models import service_model
@@ -133,11 +133,3 @@ def parse_query(request: RawRequest, form: dict[str, str]) -> tuple[str | None, 
     action = merged.pop("Action", None)
     merged.pop("Version", None)
     return action, merged
-
-
-def json_operation_from_target(model: ServiceModel, target: str) -> str | None:
-    """Operation name from an ``X-Amz-Target`` of this service, or None."""
-    prefix, _, operation = target.partition(".")
-    if prefix != model.metadata.get("targetPrefix"):
-        return None
-    return operation

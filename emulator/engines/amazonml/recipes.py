@@ -64,12 +64,6 @@ _BIN_CHOICES = (10, 20, 50, 100, 200, 500)
 _ROWS_PER_BIN = 50
 
 
-# ------------------------------------------------------------------ text transforms
-def lowercase_text(text: str) -> str:
-    """lowercase(x)."""
-    return text.lower()
-
-
 def _strip_punct(token: str) -> str:
     start, end = 0, len(token)
     while start < end and not token[start].isalnum():
