@@ -105,3 +105,10 @@ def test_operation_neither_we_nor_moto_implement_is_501_not_a_traceback(aws) -> 
     code, status, message = _code(aws("logs").get_data_protection_policy, logGroupIdentifier="/some/group")
     assert (code, status) == ("NotImplemented", 501)
     assert "get_data_protection_policy" in message
+
+
+def test_job_types_moto_would_fake_answer_501(aws) -> None:
+    """moto 'completes' tuning jobs that never ran; the emulator refuses instead of faking."""
+    code, status, message = _code(aws("sagemaker").list_hyper_parameter_tuning_jobs)
+    assert (code, status) == ("NotImplemented", 501)
+    assert "ListHyperParameterTuningJobs" in message

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import re
 from typing import Any, Callable, Iterable
 
 from botocore import xform_name
@@ -15,6 +16,13 @@ _MOTO_RESPONSES = {
     "glue": "moto.glue.responses:GlueResponse",
     "logs": "moto.logs.responses:LogsResponse",
     "sts": "moto.sts.responses:TokenResponse",
+}
+
+
+# Operations moto answers with canned results (a job "completed" that never ran). The
+# emulator answers 501 NotImplemented for them instead, until it runs them for real.
+_CANNED_BY_MOTO = {
+    "sagemaker": re.compile(r"HyperParameterTuningJob|TransformJob|ProcessingJob|CompilationJob|AutoMLJob"),
 }
 
 
@@ -30,7 +38,8 @@ def moto_wsgi_app() -> Callable[..., Iterable[bytes]]:
 def moto_implements(service_name: str, operation_name: str) -> bool:
     """True when moto has a handler for the operation of a provider-backed service."""
     target = _MOTO_RESPONSES.get(service_name)
-    if target is None:
+    canned = _CANNED_BY_MOTO.get(service_name)
+    if target is None or (canned is not None and canned.search(operation_name)):
         return False
     module_name, _, class_name = target.partition(":")
     try:
