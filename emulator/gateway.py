@@ -14,6 +14,7 @@ from io import BytesIO
 from typing import Any, Callable, Iterable
 from urllib.parse import parse_qsl
 
+from botocore.exceptions import UnknownServiceError
 from botocore.model import OperationNotFoundError
 
 from emulator.aws.identity import Caller, identify_caller
@@ -85,7 +86,7 @@ class AwsGateway:
             prefix, _, operation = target.partition(".")
             service = self.json_services.get(prefix)
             if service is None:
-                if caller.signing_service is None:  # unsigned and no service of ours: moto cannot route it either
+                if not _target_exists(caller.signing_service, prefix, operation):  # moto could not route it either
                     return serializer.json_error(ServiceError("UnknownOperationException", f"Unknown target {target}"), 400, "1.1")
                 return None
             return self._handle(service, operation, environ, query, caller, None)
@@ -168,6 +169,23 @@ class AwsGateway:
             response = serializer.json_error(error, status, version)
         response.headers["x-amzn-RequestId"] = request_id
         return response
+
+
+def _target_exists(signing_service: str | None, prefix: str, operation: str) -> bool:
+    """Whether ``prefix.operation`` may be an operation of the service the request is signed for.
+
+    False for unsigned requests and for targets the signed JSON service's model does not
+    have; True when the model cannot tell (no model under that signing name, not JSON).
+    """
+    if signing_service is None:
+        return False
+    try:
+        model = service_model(signing_service)
+    except UnknownServiceError:
+        return True
+    if model.protocol not in ("json",) or not model.metadata.get("targetPrefix"):
+        return True
+    return prefix == model.metadata["targetPrefix"] and operation in model.operation_names
 
 
 def _fallback_error(environ: dict[str, Any], error: ServiceError) -> WireResponse:

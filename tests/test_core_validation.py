@@ -77,8 +77,10 @@ def test_malformed_json_is_a_serialization_exception(emulator, target: str, serv
     assert (status, body["__type"]) == (400, "SerializationException")
 
 
-def test_unknown_operation_of_a_known_service_is_a_4xx(emulator) -> None:
-    status, body = _raw(emulator, "SageMaker.DoesNotExist", b"{}", "sagemaker")
+@pytest.mark.parametrize("target, service", [("SageMaker.DoesNotExist", "sagemaker"), ("NoSuch.Op", "sagemaker"),
+                                             ("Logs_20140328.NoSuchOp", "logs"), ("NoSuch.Op", "logs")])
+def test_unknown_operation_or_target_is_a_4xx(emulator, target: str, service: str) -> None:
+    status, body = _raw(emulator, target, b"{}", service)
     assert (status, body["__type"]) == (400, "UnknownOperationException")
 
 
