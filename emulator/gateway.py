@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterable
 from urllib.parse import parse_qsl
 
 from botocore.exceptions import UnknownServiceError
-from botocore.model import OperationNotFoundError
+from botocore.model import OperationNotFoundError, ServiceModel
 
 from emulator.aws.identity import Caller, identify_caller
 from emulator.aws.moto_bridge import call_moto, moto_implements
@@ -88,6 +88,10 @@ class AwsGateway:
             if service is None:
                 if not _target_exists(caller.signing_service, prefix, operation):  # moto could not route it either
                     return serializer.json_error(ServiceError("UnknownOperationException", f"Unknown target {target}"), 400, "1.1")
+                try:  # moto ignores bodies it cannot parse; AWS refuses them
+                    parse_json_body(_read_body(environ))
+                except ServiceError as error:
+                    return serializer.json_error(error, 400, "1.1")
                 return None
             return self._handle(service, operation, environ, query, caller, None)
         for service in self.rest_services:
@@ -96,12 +100,17 @@ class AwsGateway:
             matched = match_rest_operation(service, method, path)
             if matched:
                 return self._handle(service, matched[0], environ, query, caller, matched[1])
-        service = self.query_services.get(caller.signing_service or "")
-        if service and method == "POST":
-            body = _read_body(environ)
+        query_model = _query_model(caller.signing_service)
+        form_post = method == "POST" and "x-www-form-urlencoded" in environ.get("CONTENT_TYPE", "")
+        if query_model is not None and (form_post or "Action" in query):
+            body = _read_body(environ) if form_post else b""
             action, _ = parse_query(_raw(environ, query, body), dict(parse_qsl(body.decode("utf-8", "replace"))))
-            if action and self.emulator.providers[service].handler(action):
+            service = self.query_services.get(caller.signing_service or "")
+            if service and action and self.emulator.providers[service].handler(action):
                 return self._handle(service, action, environ, query, caller, None, body)
+            if action not in query_model.operation_names:
+                return serializer.query_error(ServiceError("InvalidAction", f"Could not find operation {action} for "
+                                                           f"version {query_model.api_version}"), 400, str(uuid.uuid4()))
         return None
 
     def _handle(self, service: str, operation: str, environ: dict[str, Any], query: dict[str, str],
@@ -169,6 +178,17 @@ class AwsGateway:
             response = serializer.json_error(error, status, version)
         response.headers["x-amzn-RequestId"] = request_id
         return response
+
+
+def _query_model(signing_service: str | None) -> ServiceModel | None:
+    """The model of the query-protocol service a request is signed for (STS, IAM ...), if any."""
+    if not signing_service:
+        return None
+    try:
+        model = service_model(signing_service)
+    except UnknownServiceError:
+        return None
+    return model if model.protocol == "query" else None
 
 
 def _target_exists(signing_service: str | None, prefix: str, operation: str) -> bool:

@@ -114,3 +114,20 @@ def test_job_types_moto_would_fake_answer_501(aws) -> None:
     code, status, message = _code(aws("sagemaker").list_hyper_parameter_tuning_jobs)
     assert (code, status) == ("NotImplemented", 501)
     assert "ListHyperParameterTuningJobs" in message
+
+
+@pytest.mark.parametrize("service", ["sts", "iam"])
+def test_unknown_query_action_is_invalid_action(emulator, service: str) -> None:
+    request = urllib.request.Request(emulator.url + "/", data=b"Action=Bogus&Version=2011-06-15", method="POST", headers={
+        "Content-Type": "application/x-www-form-urlencoded",
+        "Authorization": f"AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/{service}/aws4_request, "
+                         "SignedHeaders=host, Signature=0"})
+    with pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(request)
+    assert info.value.code == 400
+    assert b"<Code>InvalidAction</Code>" in info.value.read()
+
+
+def test_malformed_json_to_a_moto_served_service_is_refused(emulator) -> None:
+    status, body = _raw(emulator, "Logs_20140328.DescribeLogGroups", b"{not json", "logs")
+    assert (status, body["__type"]) == (400, "SerializationException")
