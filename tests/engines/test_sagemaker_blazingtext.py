@@ -91,3 +91,11 @@ def test_blazingtext_word2vec():
     predictor = sm.load_predictor("blazingtext", sm.make_model_tar_gz(res.model_files))
     out = json.loads(predictor.invoke(b'{"instances": ["rocket", "oven"]}', "application/json", None)[0])
     assert [o["word"] for o in out] == ["rocket", "oven"] and len(out[0]["vector"]) == 10
+
+
+@pytest.mark.parametrize("payload", [b"not a model", b"\xba\x16O/\x0c\x00\x00\x00" + b"\xff" * 200])
+def test_corrupt_model_bin_fails_to_load_without_crashing(payload):
+    from emulator.engines.sagemaker import AlgorithmError, load_predictor, make_model_tar_gz
+
+    with pytest.raises(AlgorithmError, match="Unable to load BlazingText model"):
+        load_predictor("blazingtext", make_model_tar_gz({"model.bin": payload}))

@@ -270,6 +270,20 @@ def _with_retries(make_kwargs, func: str, out: str, tests: list[str], lr: float,
         log.warning(f"Encountered NaN; retrying with learning_rate={rates[attempt + 1]}")
 
 
+def _check_in_worker(path: str) -> None:
+    """Load and use the model once in a throw-away process first: fastText's loader
+    trusts its input, and a corrupt model.bin must fail the endpoint, not crash the server."""
+    proc = subprocess.run([sys.executable, "-m", "emulator.engines.sagemaker._ft_worker"],
+                          input=json.dumps({"func": "check", "path": path}), capture_output=True, text=True,
+                          cwd=_PKG_ROOT, timeout=600)
+    try:
+        result = json.loads(proc.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        result = {"ok": False, "error": f"the model crashed fastText's loader (exit code {proc.returncode})"}
+    if not result["ok"]:
+        raise AlgorithmError(f"Unable to load BlazingText model: {result['error']}")
+
+
 def _load(ft, path):
     try:
         return ft.load_model(path)
@@ -287,6 +301,7 @@ class BlazingTextPredictor:
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(files[name])
+            _check_in_worker(path)
             try:
                 self.model = ft.load_model(path)
             except (ValueError, RuntimeError, MemoryError) as exc:
