@@ -178,7 +178,7 @@ class XGBoostPredictor:
         try:
             self.booster = xgb.Booster(params={"nthread": 1})
             self.booster.load_model(bytearray(data))
-        except xgb.core.XGBoostError as exc:
+        except (xgb.core.XGBoostError, ValueError) as exc:  # ValueError: undecodable bytes
             raise AlgorithmError(f"Unable to load model: {str(exc).splitlines()[0]}") from None
         self.n_features = self.booster.num_features()
         config = json.loads(self.booster.save_config())
