@@ -102,3 +102,12 @@ def test_readme_starts_with_the_two_commands_and_ci_runs_the_test_one() -> None:
 
 def test_readme_operations_table_is_generated() -> None:
     assert operations_table() in _read("README.md")
+
+
+def test_clients_prints_shell_exports(tmp_path) -> None:
+    result = subprocess.run([sys.executable, "-m", "clients", "http://127.0.0.1:4700"], capture_output=True, text=True,
+                            check=True, cwd=REPO)
+    exports = dict(line[len("export "):].split("=", 1) for line in result.stdout.splitlines())
+    assert exports["AWS_ENDPOINT_URL"] == "http://127.0.0.1:4700"
+    config = exports["SAGEMAKER_USER_CONFIG_OVERRIDE"].strip("'")
+    assert "TelemetryOptOut: true" in open(config).read()
