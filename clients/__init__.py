@@ -35,6 +35,12 @@ def resource(service: str, url: str | None = None, **session_kwargs: Any) -> Any
     return session(**session_kwargs).resource(service, endpoint_url=emulator_url(url))
 
 
+def _emulator_access_key() -> str:
+    """Keep a 12-digit access key (it selects the emulator account); never reuse real credentials."""
+    key = os.environ.get("AWS_ACCESS_KEY_ID", "")
+    return key if len(key) == 12 and key.isdigit() else "test"
+
+
 def environment_for(url: str | None = None, region: str = "us-east-1", config_dir: str | None = None) -> dict[str, str]:
     """The environment variables that point boto3 / SageMaker SDK code at the emulator.
 
@@ -43,8 +49,8 @@ def environment_for(url: str | None = None, region: str = "us-east-1", config_di
     """
     return {
         "AWS_ENDPOINT_URL": emulator_url(url),
-        "AWS_ACCESS_KEY_ID": os.environ.get("AWS_ACCESS_KEY_ID", "test"),
-        "AWS_SECRET_ACCESS_KEY": os.environ.get("AWS_SECRET_ACCESS_KEY", "test"),
+        "AWS_ACCESS_KEY_ID": _emulator_access_key(),
+        "AWS_SECRET_ACCESS_KEY": "test",
         "AWS_DEFAULT_REGION": region,
         "AWS_REGION": region,
         "SAGEMAKER_USER_CONFIG_OVERRIDE": write_sagemaker_config(config_dir),
