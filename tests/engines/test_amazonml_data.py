@@ -165,3 +165,19 @@ def test_statistics():
     assert by["t"]["topTokens"]["z"] == 100
     assert by["x"]["targetCorrelation"] > 0.9 and by["c"]["targetCorrelation"] > 0.9
     assert st["totalRecordCount"] == 101
+
+
+def test_statistics_count_invalid_values_per_attribute():
+    from emulator.engines.amazonml.statistics import compute_statistics
+
+    schema = parse_schema(json.dumps({
+        "version": "1.0", "targetAttributeName": "y", "dataFormat": "CSV", "dataFileContainsHeader": False,
+        "attributes": [{"attributeName": "x", "attributeType": "NUMERIC"},
+                       {"attributeName": "flag", "attributeType": "BINARY"},
+                       {"attributeName": "y", "attributeType": "CATEGORICAL"}]}))
+    data = b"1,yes,a\nabc,no,b\n2,maybe,a\n3,t,b\nzz,perhaps,a\n4,f\n"
+    dataset = load_dataset([("d.csv", data)], schema, None)
+    stats = {a["attributeName"]: a for a in compute_statistics(dataset)["attributes"]}
+    assert dataset.invalid_record_count == 4
+    assert (stats["x"]["invalid"], stats["flag"]["invalid"], stats["y"]["invalid"]) == (2, 2, 0)
+    assert stats["x"]["count"] == 2

@@ -53,6 +53,8 @@ class Dataset:
     # per input file (in order): frame position of each selected row, -1 = invalid row
     layout: dict[str, np.ndarray] = field(default_factory=dict)
     invalid_examples: list[str] = field(default_factory=list)
+    # selected rows rejected because of this attribute's value (wrong column counts are not attributable)
+    invalid_by_attribute: dict[str, int] = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------- cell typing
@@ -225,6 +227,7 @@ def load_dataset(files: list[tuple[str, bytes]], schema: DataSchema,
     raw_frame = pd.DataFrame([cells[i] for i in good_idx], columns=schema.names, dtype=object) \
         if len(good_idx) else pd.DataFrame({a: pd.Series([], dtype=object) for a in schema.names})
     invalid_good = np.zeros(len(good_idx), dtype=bool)
+    bad_by_attribute: dict[str, np.ndarray] = {}
     typed: dict[str, Any] = {}
     for a in schema.attributes:
         if a.name == schema.row_id:
@@ -238,6 +241,7 @@ def load_dataset(files: list[tuple[str, bytes]], schema: DataSchema,
                 if len(reasons) < 5 and gi not in reasons:
                     reasons[gi] = f"invalid {a.type} value {raw_frame[a.name].iat[j]!r} for attribute '{a.name}'"
         invalid_good |= bad
+        bad_by_attribute[a.name] = bad
     valid_all = np.zeros(n, dtype=bool)
     valid_all[good_idx[~invalid_good]] = True
 
@@ -245,6 +249,8 @@ def load_dataset(files: list[tuple[str, bytes]], schema: DataSchema,
     selected = selection_mask(split, fnames, offsets)
     invalid_sel = selected & ~valid_all
     n_invalid = int(invalid_sel.sum())
+    selected_good = selected[good_idx] if len(good_idx) else np.zeros(0, dtype=bool)
+    invalid_by_attribute = {name: int((bad & selected_good).sum()) for name, bad in bad_by_attribute.items()}
     examples = [f"'{fnames[i]}' line {line_nos[i]}: {r}" for i, r in sorted(reasons.items())]
     if n_invalid > MAX_INVALID_RECORDS:
         raise DataProcessingError(
@@ -274,7 +280,8 @@ def load_dataset(files: list[tuple[str, bytes]], schema: DataSchema,
     origins = np.array(fnames, dtype=object)[kept_rows]
     return Dataset(frame=frame, schema=schema, total_record_count=int(selected.sum()),
                    invalid_record_count=n_invalid, size_in_bytes=size, number_of_files=len(files),
-                   origins=origins, layout=layout, invalid_examples=examples)
+                   origins=origins, layout=layout, invalid_examples=examples,
+                   invalid_by_attribute=invalid_by_attribute)
 
 
 def rows_with_target(frame: pd.DataFrame, target: str, model_type: str) -> pd.DataFrame:

@@ -1,7 +1,7 @@
 """Datasource statistics (``ComputeStatistics``), JSON-serialisable.
 
-Per attribute: count (non-missing), missing, invalid (0: invalid rows are dropped
-before typing), and by type:
+Per attribute: count (non-missing), missing, invalid (selected rows rejected because
+of this attribute's value; they are not in the other figures), and by type:
 
 * NUMERIC: min/max/mean/median/stddev (population) and a 10-bin histogram;
 * BINARY/CATEGORICAL: value counts (top 100) and number of distinct values;
@@ -63,7 +63,7 @@ def compute_statistics(dataset: Dataset) -> dict[str, Any]:
         if a.type in ("NUMERIC", "BINARY") and a.name != schema.row_id:
             arr = col.to_numpy(dtype=float)
             ok = arr[~np.isnan(arr)]
-            stat.update(count=int(len(ok)), missing=int(len(arr) - len(ok)), invalid=0)
+            stat.update(count=int(len(ok)), missing=int(len(arr) - len(ok)), invalid=dataset.invalid_by_attribute.get(a.name, 0))
             if a.type == "NUMERIC" and len(ok):
                 counts, edges = np.histogram(ok, bins=10)
                 stat.update(min=float(ok.min()), max=float(ok.max()), mean=float(ok.mean()),
@@ -75,7 +75,7 @@ def compute_statistics(dataset: Dataset) -> dict[str, Any]:
         else:
             values = ["" if v is None or (isinstance(v, float) and v != v) else str(v) for v in col]
             present = [v for v in values if v != ""]
-            stat.update(count=len(present), missing=len(values) - len(present), invalid=0)
+            stat.update(count=len(present), missing=len(values) - len(present), invalid=dataset.invalid_by_attribute.get(a.name, 0))
             if a.type == "TEXT":
                 tokens = Counter()
                 lengths = []
