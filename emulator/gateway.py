@@ -72,7 +72,8 @@ class AwsGateway:
             except Exception:  # a moto failure must not become a traceback page
                 log.exception("moto failed")
                 response = _fallback_error(environ, ServiceError("InternalFailure", "The server encountered an internal error"))
-        headers = {"x-amzn-RequestId": str(uuid.uuid4()), **response.headers}
+        headers = dict(response.headers)
+        headers.setdefault("x-amzn-RequestId", str(uuid.uuid4()))
         headers["Content-Length"] = str(len(response.body))
         start_response(f"{response.status} {_STATUS_TEXT.get(response.status, 'Status')}", list(headers.items()))
         return [response.body]
@@ -180,15 +181,20 @@ class AwsGateway:
         return response
 
 
-def _query_model(signing_service: str | None) -> ServiceModel | None:
-    """The model of the query-protocol service a request is signed for (STS, IAM ...), if any."""
+def _signed_model(signing_service: str | None) -> ServiceModel | None:
+    """botocore's model of the service a request is signed for, when its signing name finds one."""
     if not signing_service:
         return None
     try:
-        model = service_model(signing_service)
+        return service_model(signing_service)
     except UnknownServiceError:
         return None
-    return model if model.protocol == "query" else None
+
+
+def _query_model(signing_service: str | None) -> ServiceModel | None:
+    """The model of the query-protocol service a request is signed for (STS, IAM ...), if any."""
+    model = _signed_model(signing_service)
+    return model if model is not None and model.protocol == "query" else None
 
 
 def _target_exists(signing_service: str | None, prefix: str, operation: str) -> bool:
@@ -199,11 +205,8 @@ def _target_exists(signing_service: str | None, prefix: str, operation: str) -> 
     """
     if signing_service is None:
         return False
-    try:
-        model = service_model(signing_service)
-    except UnknownServiceError:
-        return True
-    if model.protocol not in ("json",) or not model.metadata.get("targetPrefix"):
+    model = _signed_model(signing_service)
+    if model is None or model.protocol != "json" or not model.metadata.get("targetPrefix"):
         return True
     return prefix == model.metadata["targetPrefix"] and operation in model.operation_names
 

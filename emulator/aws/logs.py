@@ -13,13 +13,13 @@ class LogWriter:
 
         self._backend = logs_backends[account_id][region]
 
-    def write(self, group: str, stream: str, lines: list[str], start_ms: int | None = None) -> None:
+    def write(self, group: str, stream: str, lines: list[str]) -> None:
         """Append ``lines`` to ``group``/``stream``, creating both when missing."""
         if group not in self._backend.groups:
             self._backend.create_log_group(group, {})
         if stream not in self._backend.groups[group].streams:
             self._backend.create_log_stream(group, stream)
-        now = start_ms if start_ms is not None else int(time.time() * 1000)
+        now = int(time.time() * 1000)
         events = [{"timestamp": now + i, "message": line} for i, line in enumerate(lines)]
         for start in range(0, len(events), 1000):
             self._backend.put_log_events(group, stream, events[start:start + 1000])

@@ -12,14 +12,10 @@ class S3AccessError(Exception):
 
 @dataclass(frozen=True)
 class S3Object:
-    """One object's key, bytes and size."""
+    """One object's key and bytes."""
 
     key: str
     data: bytes
-
-    @property
-    def size(self) -> int:
-        return len(self.data)
 
 
 def split_s3_uri(uri: str) -> tuple[str, str]:
@@ -76,10 +72,15 @@ class S3Store:
                 return [S3Object(key, self.get(bucket, key))]
             except S3AccessError:
                 pass
-        keys = [k for k in self.list_keys(bucket, key) if not k.endswith("/")]
-        if not keys:
+        objects = self.read_prefix(uri)
+        if not objects:
             raise S3AccessError(f"No objects found at {uri}")
-        return [S3Object(k, self.get(bucket, k)) for k in keys]
+        return objects
+
+    def read_prefix(self, uri: str) -> list[S3Object]:
+        """Every object whose key starts with the URI's key, in key order (folder markers skipped)."""
+        bucket, prefix = split_s3_uri(uri)
+        return [S3Object(k, self.get(bucket, k)) for k in self.list_keys(bucket, prefix) if not k.endswith("/")]
 
     def put(self, bucket: str, key: str, data: bytes) -> None:
         """Write one object."""

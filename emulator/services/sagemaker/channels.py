@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from emulator.aws.s3 import S3AccessError, S3Store, split_s3_uri
+from emulator.aws.s3 import S3AccessError, S3Store
 from emulator.engines.sagemaker import Channel
 
 
@@ -33,11 +33,10 @@ def _read_source(s3: S3Store, source: dict[str, Any]) -> list[tuple[str, bytes]]
     uri = source["S3Uri"]
     kind = source.get("S3DataType", "S3Prefix")
     if kind == "S3Prefix":
-        bucket, prefix = split_s3_uri(uri)
-        keys = [k for k in s3.list_keys(bucket, prefix) if not k.endswith("/")]
-        if not keys:
+        objects = s3.read_prefix(uri)
+        if not objects:
             raise S3AccessError(f"No S3 objects found under S3 URL \"{uri}\" given in input data source.")
-        return [(k, s3.get(bucket, k)) for k in keys]
+        return [(o.key, o.data) for o in objects]
     if kind in ("ManifestFile", "AugmentedManifestFile"):
         manifest = s3.get_uri(uri)
         if kind == "AugmentedManifestFile":
