@@ -1,16 +1,13 @@
-"""AWS Glue. The Data Catalog is served by moto for now, behind the emulator's validation.
+"""AWS Glue: the emulator's own operations in ``provider.py`` (one mixin per object type);
+the Data Catalog and every operation no mixin implements are served by moto, behind the
+emulator's validation.
 
-Crawlers, FindMatches ML transforms and ETL job runs arrive in later issues as
-methods of ``GlueProvider``; every Glue request is already validated against the
-botocore model before moto sees it.
+Layout: ``provider.py`` composes the mixins; ``catalog.py`` is the one way emulator code
+reads and writes Data Catalog tables and partitions (whoever stores them).
 """
 
 from __future__ import annotations
 
-from emulator.services.base import Provider
+from emulator.services.glue.provider import GlueProvider
 
-
-class GlueProvider(Provider):
-    """Glue operations owned by the emulator (none yet: moto serves the catalog)."""
-
-    service_name = "glue"
+__all__ = ["GlueProvider"]
