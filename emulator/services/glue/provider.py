@@ -1,11 +1,14 @@
-"""The ``glue`` provider: one mixin per object type (crawlers, ML transforms, jobs ...)."""
+"""The ``glue`` provider: one mixin per object type (crawlers, classifiers, catalog reads ...)."""
 
 from __future__ import annotations
 
 from emulator.services.base import Provider
+from emulator.services.glue.catalog_ops import CatalogOperations
+from emulator.services.glue.classifiers import ClassifierOperations
+from emulator.services.glue.crawlers import CrawlerOperations
 
 
-class GlueProvider(Provider):
-    """Glue operations owned by the emulator; the rest (the Data Catalog today) are moto's."""
+class GlueProvider(CrawlerOperations, ClassifierOperations, CatalogOperations, Provider):
+    """Glue operations owned by the emulator; the rest of the Data Catalog is moto's."""
 
     service_name = "glue"

@@ -1,0 +1,275 @@
+"""Classify one file and infer its schema, as Glue's classifiers do: custom classifiers
+first (grok, JSON, CSV, in the crawler's order), then the built-in Parquet, JSON and CSV
+ones. Bytes in, a ``FileSchema`` out; a file no classifier recognises raises
+``UnreadableFile``.
+"""
+
+from __future__ import annotations
+
+import bz2
+import csv
+import gzip
+import io
+import json
+import re
+import zlib
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from emulator.engines.glue.grok import GrokError, compile_grok
+from emulator.engines.glue.types import HiveType, arrow_type, json_type, merge, merge_fields, text_type
+
+SAMPLE_RECORDS = 1000  # Glue infers CSV types from the first 1000 records
+BUILTIN_DELIMITERS = (",", "|", "\t", ";", "\x01")
+_COLUMN_NAME = re.compile(r"^[^\x00-\x1f]{1,149}$")
+
+
+class UnreadableFile(ValueError):
+    """No classifier recognises the file (or it is corrupt); the message says why."""
+
+
+@dataclass
+class FileSchema:
+    """What the crawler learnt from one file."""
+
+    classification: str
+    columns: list[tuple[str, HiveType | None]]
+    record_count: int
+    size: int
+    compression: str = "none"
+    serde: str = ""
+    options: dict[str, Any] = field(default_factory=dict)
+    """Format details the table needs: delimiter, header, quoted, quote_char, grok pattern ..."""
+
+    @property
+    def column_names(self) -> list[str]:
+        return [name for name, _ in self.columns]
+
+
+def decompress(data: bytes) -> tuple[bytes, str]:
+    """The uncompressed bytes and Glue's compressionType (``none``, ``gzip``, ``bzip2``)."""
+    try:
+        if data[:2] == b"\x1f\x8b":
+            return gzip.decompress(data), "gzip"
+        if data[:3] == b"BZh":
+            return bz2.decompress(data), "bzip2"
+    except (OSError, EOFError, ValueError, zlib.error) as exc:
+        raise UnreadableFile(f"corrupt compressed file: {exc}") from exc
+    return data, "none"
+
+
+def classify(key: str, data: bytes, classifiers: Iterable[dict[str, Any]] = ()) -> FileSchema:
+    """The schema of one object (``key`` only names it in messages)."""
+    size = len(data)
+    if data[:4] == b"PAR1":
+        return _parquet(data, size)
+    raw, compression = decompress(data)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UnreadableFile(f"{key} is neither Parquet nor UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    if not text.strip():
+        raise UnreadableFile(f"{key} is empty")
+    for classifier in classifiers:
+        found = _custom(classifier, text)
+        if found is not None:
+            found.size, found.compression = size, compression
+            return found
+    for reader in (_json_builtin, _csv_builtin):
+        found = reader(text)
+        if found is not None:
+            found.size, found.compression = size, compression
+            return found
+    raise UnreadableFile(f"{key}: no classifier recognised the data (not Parquet, JSON or delimited text "
+                         "with at least two columns)")
+
+
+# ---- Parquet ----------------------------------------------------------------------------------------
+
+def _parquet(data: bytes, size: int) -> FileSchema:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        meta = pq.ParquetFile(io.BytesIO(data))
+        schema = meta.schema_arrow
+        rows = meta.metadata.num_rows
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise UnreadableFile(f"corrupt Parquet file: {exc}") from exc
+    columns = [(f.name.lower(), arrow_type(f.type)) for f in schema]
+    return FileSchema("parquet", columns, rows, size, "none",
+                      "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe")
+
+
+# ---- JSON -------------------------------------------------------------------------------------------
+
+def _records_at(document: Any, path: str) -> list[Any] | None:
+    """Records a JSON path (``$``, ``$[*]``, ``$.a.b[*]``, ``$['a']``) selects, or None."""
+    tokens = re.findall(r"\.(\w+)|\['([^']*)'\]|\[(\*)\]", path[1:]) if path.startswith("$") else None
+    if tokens is None or "".join(f".{a}" if a else (f"['{b}']" if b else "[*]") for a, b, _ in tokens) != path[1:]:
+        return None
+    current = [document]
+    for name, quoted, star in tokens:
+        if star:
+            current = [item for value in current if isinstance(value, list) for item in value]
+        else:
+            current = [value[name or quoted] for value in current if isinstance(value, dict) and (name or quoted) in value]
+    return current
+
+
+def _json_documents(text: str) -> list[Any] | None:
+    """JSON lines, or one JSON document spanning the file; None if not JSON."""
+    stripped = text.strip()
+    if not stripped or stripped[0] not in "{[":
+        return None
+    try:
+        return [json.loads(stripped)]
+    except json.JSONDecodeError:
+        pass
+    documents = []
+    for line in stripped.splitlines():
+        if line.strip():
+            try:
+                documents.append(json.loads(line))
+            except json.JSONDecodeError:
+                return None
+    return documents
+
+
+def _json_schema(records: list[Any], json_path: str) -> FileSchema | None:
+    fields: list[tuple[str, HiveType | None]] = []
+    count = 0
+    for record in records:
+        if isinstance(record, dict):
+            kind = json_type({str(k).lower(): v for k, v in record.items()})
+            fields = merge_fields(fields, kind[1]) if count < SAMPLE_RECORDS else fields
+        elif isinstance(record, list):
+            fields = merge_fields(fields, [("array", json_type(record))])
+        else:
+            return None
+        count += 1
+    if not count:
+        return None
+    return FileSchema("json", fields, count, 0, serde="org.openx.data.jsonserde.JsonSerDe",
+                      options={"json_path": json_path})
+
+
+def _json_builtin(text: str) -> FileSchema | None:
+    documents = _json_documents(text)
+    return _json_schema(documents, "$") if documents else None
+
+
+# ---- CSV --------------------------------------------------------------------------------------------
+
+def _rows(text: str, delimiter: str, quote: str, limit: int | None = None) -> list[list[str]]:
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter, quotechar=quote or None,
+                        quoting=csv.QUOTE_MINIMAL if quote else csv.QUOTE_NONE, strict=False)
+    rows = []
+    try:
+        for row in reader:
+            if row and any(cell.strip() for cell in row):
+                rows.append(row)
+                if limit is not None and len(rows) >= limit:
+                    break
+    except csv.Error:
+        return []
+    return rows
+
+
+def _consistent(rows: list[list[str]], single_column_ok: bool = False) -> bool:
+    if not rows:
+        return False
+    width = len(rows[0])
+    return (width >= 2 or single_column_ok) and all(len(row) == width for row in rows)
+
+
+def _looks_like_header(first: list[str], data: list[list[str]]) -> bool:
+    """Glue's rule: every header cell is a string under 150 characters and a valid column
+    name, and some data column is not a string (else the header is not distinguishable)."""
+    if not data or any(text_type(cell) != "string" or not _COLUMN_NAME.match(cell.strip()) for cell in first):
+        return False
+    if len({cell.strip().lower() for cell in first}) != len(first):
+        return False
+    kinds = _column_types(data)
+    return any(kind not in (None, "string") for kind in kinds)
+
+
+def _column_types(rows: list[list[str]]) -> list[HiveType | None]:
+    kinds: list[HiveType | None] = [None] * len(rows[0])
+    for row in rows:
+        for i, cell in enumerate(row[:len(kinds)]):
+            kinds[i] = merge(kinds[i], text_type(cell))
+    return kinds
+
+
+def _is_quoted(text: str, delimiter: str, quote: str) -> bool:
+    if not quote:
+        return False
+    escaped_delim, escaped_quote = re.escape(delimiter), re.escape(quote)
+    return re.search(rf"(^|{escaped_delim}){escaped_quote}", text[:1 << 20], re.MULTILINE) is not None
+
+
+def _csv_schema(text: str, delimiter: str, quote: str, header: str, names: list[str] | None,
+                single_column_ok: bool = False, trim: bool = True) -> FileSchema | None:
+    sample = _rows(text, delimiter, quote, SAMPLE_RECORDS + 1)
+    if not _consistent(sample, single_column_ok) or (len(sample) < 2 and header != "ABSENT"):
+        return None
+    has_header = header == "PRESENT" or (header == "UNKNOWN" and _looks_like_header(sample[0], sample[1:]))
+    data = sample[1:] if has_header else sample
+    if not data:
+        return None
+    kinds = _column_types(data)
+    if names:
+        columns = [n.lower() for n in names][:len(kinds)]
+        columns += [f"col{i}" for i in range(len(columns), len(kinds))]
+    elif has_header:
+        columns = [(c.strip() if trim else c).lower() or f"col{i}" for i, c in enumerate(sample[0])]
+    else:
+        columns = [f"col{i}" for i in range(len(kinds))]
+    total = len(_rows(text, delimiter, quote)) - (1 if has_header else 0)
+    quoted = _is_quoted(text, delimiter, quote)
+    serde = ("org.apache.hadoop.hive.serde2.OpenCSVSerde" if quoted
+             else "org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe")
+    return FileSchema("csv", list(zip(columns, kinds)), total, 0, serde=serde,
+                      options={"delimiter": delimiter, "header": has_header, "quoted": quoted, "quote_char": quote})
+
+
+def _csv_builtin(text: str) -> FileSchema | None:
+    best: FileSchema | None = None
+    for delimiter in BUILTIN_DELIMITERS:
+        found = _csv_schema(text, delimiter, '"', "UNKNOWN", None)
+        if found is not None and (best is None or len(found.columns) > len(best.columns)):
+            best = found
+    return best
+
+
+# ---- custom classifiers -----------------------------------------------------------------------------
+
+def _custom(classifier: dict[str, Any], text: str) -> FileSchema | None:
+    """Apply one CreateClassifier-shaped classifier; None if it does not recognise the data."""
+    if "GrokClassifier" in classifier:
+        spec = classifier["GrokClassifier"]
+        try:
+            grok = compile_grok(spec["GrokPattern"], spec.get("CustomPatterns"))
+        except GrokError:
+            return None
+        lines = [line for line in text.splitlines() if line.strip()]
+        matches = [grok.match(line) for line in lines[:SAMPLE_RECORDS]]
+        if not matches or any(m is None for m in matches):
+            return None
+        return FileSchema(spec["Classification"], list(grok.columns), len(lines), 0,
+                          serde="com.amazonaws.glue.serde.GrokSerDe",
+                          options={"grok_pattern": spec["GrokPattern"], "custom_patterns": spec.get("CustomPatterns")})
+    if "JsonClassifier" in classifier:
+        path = classifier["JsonClassifier"]["JsonPath"]
+        documents = _json_documents(text)
+        if not documents:
+            return None
+        records = [r for d in documents for r in (_records_at(d, path) or [])]
+        return _json_schema(records, path) if records and all(isinstance(r, dict) for r in records) else None
+    if "CsvClassifier" in classifier:
+        spec = classifier["CsvClassifier"]
+        return _csv_schema(text, spec.get("Delimiter") or ",", spec.get("QuoteSymbol") or '"',
+                           spec.get("ContainsHeader") or "UNKNOWN", spec.get("Header"),
+                           bool(spec.get("AllowSingleColumn")), not spec.get("DisableValueTrimming"))
+    return None  # XML classifiers are stored but the emulator does not crawl XML
