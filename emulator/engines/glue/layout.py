@@ -127,6 +127,10 @@ def plan_tables(files: list[CrawledFile], root_name: str) -> list[TablePlan]:
 def _plan(folder: str, name: str, files: list[CrawledFile]) -> list[TablePlan]:
     if not files:
         return []
+    heads = {f.parts[0] for f in files}
+    if len(heads) == 1 and all(len(f.parts) > 1 for f in files) and "=" not in next(iter(heads)):
+        child = heads.pop()  # a lone, non-Hive folder: the table is below it, named after it
+        return _plan(f"{folder}{child}/", child, [CrawledFile(f.parts[1:], f.schema) for f in files])
     depths = {len(f.parts) for f in files}
     if len(depths) == 1 and similar([f.schema for f in files]):
         return [_table(folder, name, files)]
