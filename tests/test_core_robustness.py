@@ -11,6 +11,7 @@ import pytest
 from botocore.model import Shape
 
 from clients.testing import RunningEmulator
+from emulator.protocol.errors import COMMON_ERRORS
 from emulator.protocol.models import service_model
 from emulator.services import provider_classes
 
@@ -69,4 +70,6 @@ def test_no_operation_answers_5xx(emulator: RunningEmulator, service: str, opera
     status, payload = _call(emulator, service, operation, body)
     assert status < 500, payload[:500]
     if status >= 400:
-        assert json.loads(payload)["__type"]
+        code = json.loads(payload)["__type"]
+        modelled = {e.name for e in service_model(service).error_shapes}  # the service's exceptions
+        assert code in modelled | set(COMMON_ERRORS) | {"ValidationError", "InvalidInputException"}, code

@@ -61,6 +61,19 @@ def _csv(rows: list[list[Any]]) -> bytes:
     return out.getvalue().encode()
 
 
+@pytest.fixture(scope="module")
+def aws(emulator: RunningEmulator) -> Callable[..., Any]:
+    """Clients made once per module (building a boto3 client costs a CPU-bound half second)."""
+    cache: dict[str, Any] = {}
+
+    def client(service: str) -> Any:
+        if service not in cache:
+            cache[service] = emulator.client(service)
+        return cache[service]
+
+    return client
+
+
 @pytest.fixture
 def database(aws: Callable[..., Any]) -> str:
     name = _name("db_")
