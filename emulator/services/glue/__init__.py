@@ -1,9 +1,12 @@
 """AWS Glue: the emulator's own operations in ``provider.py`` (one mixin per object type);
-the Data Catalog and every operation no mixin implements are served by moto, behind the
+every other operation (most of the Data Catalog) is served by moto, behind the
 emulator's validation.
 
 Layout: ``provider.py`` composes the mixins; ``catalog.py`` is the one way emulator code
-reads and writes Data Catalog tables and partitions (whoever stores them).
+reads and writes the Data Catalog (whoever stores it); ``catalog_ops.py`` serves the
+catalog reads moto cannot page; ``crawlers.py`` / ``crawl.py`` / ``classifiers.py`` are
+crawlers (state in ``crawler_state.py``, schema inference in ``emulator.engines.glue``);
+``tags.py`` keeps tags where moto's TagResource / GetTags find them.
 """
 
 from __future__ import annotations
