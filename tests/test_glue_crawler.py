@@ -384,3 +384,30 @@ def test_running_crawler_states_stop_and_double_start(emulator: RunningEmulator,
     assert glue.get_crawler(Name=crawler)["Crawler"]["LastCrawl"]["Status"] == "CANCELLED"
     assert glue.get_tables(DatabaseName=database)["TableList"] == []
     assert glue.list_crawls(CrawlerName=crawler)["Crawls"][0]["State"] == "STOPPED"
+
+
+def test_configuration_merge_new_columns_and_table_level(aws: Callable[..., Any], bucket: str, database: str) -> None:
+    s3, glue = aws("s3"), aws("glue")
+    s3.put_object(Bucket=bucket, Key="m/items/a.csv", Body=_csv([["id", "name"], [1, "a"]]))
+    crawler = _name("merge-")
+    glue.create_crawler(Name=crawler, Role=ROLE, DatabaseName=database, Targets={"S3Targets": [{"Path": f"s3://{bucket}/m/"}]},
+                        Configuration=json.dumps({"Version": 1.0, "CrawlerOutput": {
+                            "Tables": {"AddOrUpdateBehavior": "MergeNewColumns"}}}))
+    _crawl(glue, crawler)
+    s3.put_object(Bucket=bucket, Key="m/items/a.csv", Body=_csv([["id", "price"], [1, 2.5]]))
+    _crawl(glue, crawler)
+    assert _columns(glue.get_table(DatabaseName=database, Name="items")["Table"]) == \
+        {"id": "bigint", "name": "string", "price": "double"}
+
+    for x in ("p", "q"):
+        s3.put_object(Bucket=bucket, Key=f"lvl/{x}/day=1/f.csv", Body=_csv([["k", "v"], ["a", 1]]))
+    leveled = _name("level-")
+    glue.create_crawler(Name=leveled, Role=ROLE, DatabaseName=database, TablePrefix="lvl_",
+                        Targets={"S3Targets": [{"Path": f"s3://{bucket}/lvl/"}]},
+                        Configuration=json.dumps({"Version": 1.0, "Grouping": {"TableLevelConfiguration": 2}}))
+    _crawl(glue, leveled)
+    names = {t["Name"] for t in glue.get_tables(DatabaseName=database, Expression="lvl_.*")["TableList"]}
+    assert names == {"lvl_p", "lvl_q"}
+    assert _error(glue.update_crawler, Name=leveled, Configuration='{"Version": 1.0, "Grouping": '
+                  '{"TableLevelConfiguration": 0}}') == "InvalidInputException"
+    assert _error(glue.update_crawler, Name=leveled, Configuration="{not json") == "InvalidInputException"

@@ -184,3 +184,15 @@ def test_a_lone_folder_is_the_table_but_a_lone_hive_folder_is_a_partition() -> N
     assert (plan.name, plan.folder, plan.partition_keys) == ("people", "people/", [])
     (plan,) = engine.plan_tables([_file("year=2024/a.csv", ["a", "b"])], "root")
     assert (plan.name, plan.folder, plan.partition_keys) == ("root", "", ["year"])
+
+
+def test_grouping_configuration_combine_and_table_level() -> None:
+    files = [_file("a/f.csv", list("abc")), _file("b/f.csv", list("axy"))]
+    assert len(engine.plan_tables(files, "r")) == 2
+    (combined,) = engine.plan_tables(files, "r", combine=True)
+    assert combined.partition_keys == ["partition_0"]
+    # include path "data/" (depth 1); tables at absolute level 3: data/<x>/<y>/
+    deep = [_file(f"{x}/{y}/day=1/f.csv", ["k", "v"]) for x in ("p", "q") for y in ("m", "n")]
+    plans = engine.plan_tables(deep, "data", table_level=3, root_depth=1)
+    assert sorted((p.name, p.folder, tuple(p.partition_keys)) for p in plans) == [
+        ("m", "p/m/", ("day",)), ("m", "q/m/", ("day",)), ("n", "p/n/", ("day",)), ("n", "q/n/", ("day",))]

@@ -107,36 +107,59 @@ def _signature(schema: FileSchema) -> tuple:
             options.get("grok_pattern"))
 
 
-def similar(files: list[FileSchema]) -> bool:
-    """Same format, and every file shares at least 70% of its columns with the first."""
+def similar(files: list[FileSchema], threshold: float = SIMILARITY) -> bool:
+    """Same format, and every file shares at least ``threshold`` of its columns with the first."""
     if len({_signature(f) for f in files}) > 1:
         return False
     reference = set(files[0].column_names)
     for other in files[1:]:
         names = set(other.column_names)
-        if len(reference & names) < SIMILARITY * max(len(reference), len(names)):
+        if len(reference & names) < threshold * max(len(reference), len(names)):
             return False
     return True
 
 
-def plan_tables(files: list[CrawledFile], root_name: str) -> list[TablePlan]:
-    """Tables for the files under one include path named ``root_name``."""
-    return _plan("", root_name, files)
+def plan_tables(files: list[CrawledFile], root_name: str, combine: bool = False, table_level: int | None = None,
+                root_depth: int = 0) -> list[TablePlan]:
+    """Tables for the files under one include path named ``root_name``.
+
+    ``combine`` is the crawler's ``CombineCompatibleSchemas`` grouping (same format is
+    enough); ``table_level`` its ``TableLevelConfiguration``: tables sit at that absolute
+    folder level from the bucket (1 = the top folder), the include path being
+    ``root_depth`` folders deep.
+    """
+    threshold = 0.0 if combine else SIMILARITY
+    if not table_level or table_level <= root_depth:
+        return _plan("", root_name, files, threshold)
+    depth = table_level - root_depth
+    groups: dict[tuple[str, ...], list[CrawledFile]] = {}
+    shallow = [f for f in files if len(f.parts) <= depth]
+    for f in files:
+        if len(f.parts) > depth:
+            groups.setdefault(f.parts[:depth], []).append(CrawledFile(f.parts[depth:], f.schema))
+    tables = _plan("", root_name, shallow, threshold)
+    for head, below in groups.items():
+        folder = "".join(p + "/" for p in head)
+        if len({len(f.parts) for f in below}) == 1:  # the table is here, whatever the schemas below
+            tables.append(_table(folder, head[-1], below))
+        else:
+            tables += _plan(folder, head[-1], below, threshold)
+    return tables
 
 
-def _plan(folder: str, name: str, files: list[CrawledFile]) -> list[TablePlan]:
+def _plan(folder: str, name: str, files: list[CrawledFile], threshold: float) -> list[TablePlan]:
     if not files:
         return []
     heads = {f.parts[0] for f in files}
     if len(heads) == 1 and all(len(f.parts) > 1 for f in files) and "=" not in next(iter(heads)):
         child = heads.pop()  # a lone, non-Hive folder: the table is below it, named after it
-        return _plan(f"{folder}{child}/", child, [CrawledFile(f.parts[1:], f.schema) for f in files])
+        return _plan(f"{folder}{child}/", child, [CrawledFile(f.parts[1:], f.schema) for f in files], threshold)
     depths = {len(f.parts) for f in files}
-    if len(depths) == 1 and similar([f.schema for f in files]):
+    if len(depths) == 1 and similar([f.schema for f in files], threshold):
         return [_table(folder, name, files)]
     tables: list[TablePlan] = []
     direct = [f for f in files if len(f.parts) == 1]
-    clusters = _clusters(direct)
+    clusters = _clusters(direct, threshold)
     for cluster in clusters:  # files beside incompatible subfolders: a table per kind of file
         label = name if len(clusters) == 1 else _file_name(cluster[0].parts[0])
         tables.append(_table(folder, label, cluster))
@@ -145,15 +168,15 @@ def _plan(folder: str, name: str, files: list[CrawledFile]) -> list[TablePlan]:
         if len(f.parts) > 1:
             children.setdefault(f.parts[0], []).append(CrawledFile(f.parts[1:], f.schema))
     for child, below in children.items():
-        tables += _plan(f"{folder}{child}/", child, below)
+        tables += _plan(f"{folder}{child}/", child, below, threshold)
     return tables
 
 
-def _clusters(files: list[CrawledFile]) -> list[list[CrawledFile]]:
+def _clusters(files: list[CrawledFile], threshold: float) -> list[list[CrawledFile]]:
     clusters: list[list[CrawledFile]] = []
     for f in files:
         for cluster in clusters:
-            if similar([cluster[0].schema, f.schema]):
+            if similar([cluster[0].schema, f.schema], threshold):
                 cluster.append(f)
                 break
         else:

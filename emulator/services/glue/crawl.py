@@ -88,6 +88,13 @@ class CrawlRun:
         with self.state.lock:
             self.state.crawlers[self.name]["State"] = value
 
+    def configuration(self) -> dict[str, Any]:
+        """The crawler's Configuration JSON (validated at CreateCrawler / UpdateCrawler)."""
+        try:
+            return json.loads(self.crawler.get("Configuration") or "{}")
+        except json.JSONDecodeError:
+            return {}
+
     # ---- reading --------------------------------------------------------------------------------
 
     def classifiers(self) -> list[dict[str, Any]]:
@@ -144,7 +151,10 @@ class CrawlRun:
                 continue
             files.append(engine.CrawledFile(tuple(relative.split("/")), schema))
         base = f"s3://{bucket}/{folder}"
-        plans = engine.plan_tables(files, root)
+        grouping = self.configuration().get("Grouping") or {}
+        plans = engine.plan_tables(files, root, combine=grouping.get("TableGroupingPolicy") == "CombineCompatibleSchemas",
+                                   table_level=grouping.get("TableLevelConfiguration"),
+                                   root_depth=len([p for p in folder.split("/") if p]))
         if single:  # a target naming one object: the table is that object
             return [(f"s3://{bucket}/{prefix}", p) for p in plans]
         return [(base + p.folder, p) for p in plans]
@@ -186,6 +196,14 @@ class CrawlRun:
             known = {tuple(p["Values"]) for p in old_partitions}
             self.add_partitions(database, name, [p for p in partitions if tuple(p["Values"]) not in known], [])
             return
+        tables_config = (self.configuration().get("CrawlerOutput") or {}).get("Tables") or {}
+        if tables_config.get("AddOrUpdateBehavior") == "MergeNewColumns":  # keep old columns and types, add new ones
+            old_columns = (existing.get("StorageDescriptor") or {}).get("Columns") or []
+            known = {c["Name"] for c in old_columns}
+            merged = old_columns + [c for c in table["StorageDescriptor"]["Columns"] if c["Name"] not in known]
+            for entry in [table] + partitions:
+                entry["StorageDescriptor"]["Columns"] = merged
+            changed = any(_differs(existing, table, key) for key in ("StorageDescriptor", "PartitionKeys", "Parameters"))
         if changed:
             catalog.update_table(acct, region, database, {**table, "CreatedBy": existing.get("CreatedBy", table["CreatedBy"])})
             self.counts["updated"] += 1

@@ -71,6 +71,15 @@ def _check_policies(crawler: dict[str, Any]) -> None:
             raise invalid(f"Crawler configuration not valid: {exc}") from exc
         if not isinstance(config, dict) or "Version" not in config:
             raise invalid("Crawler configuration not valid: a JSON object with a Version is required")
+        grouping = config.get("Grouping") or {}
+        level = grouping.get("TableLevelConfiguration")
+        if level is not None and (not isinstance(level, int) or isinstance(level, bool) or level < 1):
+            raise invalid("Crawler configuration not valid: TableLevelConfiguration must be a positive integer")
+        if grouping.get("TableGroupingPolicy") not in (None, "CombineCompatibleSchemas"):
+            raise invalid("Crawler configuration not valid: TableGroupingPolicy can only be CombineCompatibleSchemas")
+        tables = ((config.get("CrawlerOutput") or {}).get("Tables") or {}).get("AddOrUpdateBehavior")
+        if tables not in (None, "MergeNewColumns"):
+            raise invalid("Crawler configuration not valid: Tables.AddOrUpdateBehavior can only be MergeNewColumns")
 
 
 class CrawlerOperations:
