@@ -117,46 +117,44 @@ def _records_at(document: Any, path: str) -> list[Any] | None:
     return current
 
 
-def _json_documents(text: str) -> list[Any] | None:
-    """JSON lines, or one JSON document spanning the file; None if not JSON."""
+def _json_documents(text: str, limit: int | None = None) -> tuple[list[Any], int] | None:
+    """(the first ``limit`` documents, how many there are): JSON lines, or one JSON document
+    spanning the file; None if not JSON. Lines past the sample are counted, not parsed."""
     stripped = text.strip()
     if not stripped or stripped[0] not in "{[":
         return None
     try:
-        return [json.loads(stripped)]
+        return [json.loads(stripped)], 1
     except json.JSONDecodeError:
         pass
+    lines = [line for line in stripped.splitlines() if line.strip()]
     documents = []
-    for line in stripped.splitlines():
-        if line.strip():
-            try:
-                documents.append(json.loads(line))
-            except json.JSONDecodeError:
-                return None
-    return documents
+    for line in lines[:limit]:
+        try:
+            documents.append(json.loads(line))
+        except json.JSONDecodeError:
+            return None
+    return documents, len(lines)
 
 
-def _json_schema(records: list[Any], json_path: str) -> FileSchema | None:
+def _json_schema(records: list[Any], json_path: str, total: int | None = None) -> FileSchema | None:
     fields: list[tuple[str, HiveType | None]] = []
-    count = 0
     for record in records:
         if isinstance(record, dict):
-            kind = json_type({str(k).lower(): v for k, v in record.items()})
-            fields = merge_fields(fields, kind[1]) if count < SAMPLE_RECORDS else fields
+            fields = merge_fields(fields, json_type({str(k).lower(): v for k, v in record.items()})[1])
         elif isinstance(record, list):
             fields = merge_fields(fields, [("array", json_type(record))])
         else:
             return None
-        count += 1
-    if not count:
+    if not records:
         return None
-    return FileSchema("json", fields, count, 0, serde="org.openx.data.jsonserde.JsonSerDe",
-                      options={"json_path": json_path})
+    return FileSchema("json", fields, total if total is not None else len(records), 0,
+                      serde="org.openx.data.jsonserde.JsonSerDe", options={"json_path": json_path})
 
 
 def _json_builtin(text: str) -> FileSchema | None:
-    documents = _json_documents(text)
-    return _json_schema(documents, "$") if documents else None
+    found = _json_documents(text, SAMPLE_RECORDS)
+    return _json_schema(found[0], "$", found[1]) if found else None
 
 
 # ---- CSV --------------------------------------------------------------------------------------------
@@ -203,15 +201,36 @@ def _column_types(rows: list[list[str]]) -> list[HiveType | None]:
 
 
 def _is_quoted(text: str, delimiter: str, quote: str) -> bool:
-    if not quote:
+    if not quote or quote not in text[:1 << 20]:
         return False
     escaped_delim, escaped_quote = re.escape(delimiter), re.escape(quote)
     return re.search(rf"(^|{escaped_delim}){escaped_quote}", text[:1 << 20], re.MULTILINE) is not None
 
 
+def _head(text: str, size: int = 1 << 20) -> str:
+    """The first ``size`` characters cut at a line end: what Glue samples (1 MB)."""
+    if len(text) <= size:
+        return text
+    head = text[:size]
+    return head[:head.rfind("\n") + 1] or head
+
+
+def _count_records(text: str, delimiter: str, quote: str) -> int:
+    """Records in the whole file: lines when nothing is quoted, else a full CSV parse."""
+    if quote and quote in text:
+        return len(_rows(text, delimiter, quote))
+    body = text.rstrip("\r\n")
+    blank = f"{re.escape(delimiter)} \t\r"
+    if not body:
+        return 0
+    if re.search(rf"\n[{blank}]*(?:\n|\Z)", "\n" + body) is None:  # no blank line: count line ends
+        return body.count("\n") + 1
+    return sum(1 for line in body.split("\n") if line.strip(blank))
+
+
 def _csv_schema(text: str, delimiter: str, quote: str, header: str, names: list[str] | None,
-                single_column_ok: bool = False, trim: bool = True) -> FileSchema | None:
-    sample = _rows(text, delimiter, quote, SAMPLE_RECORDS + 1)
+                single_column_ok: bool = False, trim: bool = True, count: bool = True) -> FileSchema | None:
+    sample = _rows(_head(text), delimiter, quote, SAMPLE_RECORDS + 1)
     if not _consistent(sample, single_column_ok) or (len(sample) < 2 and header != "ABSENT"):
         return None
     has_header = header == "PRESENT" or (header == "UNKNOWN" and _looks_like_header(sample[0], sample[1:]))
@@ -226,7 +245,7 @@ def _csv_schema(text: str, delimiter: str, quote: str, header: str, names: list[
         columns = [(c.strip() if trim else c).lower() or f"col{i}" for i, c in enumerate(sample[0])]
     else:
         columns = [f"col{i}" for i in range(len(kinds))]
-    total = len(_rows(text, delimiter, quote)) - (1 if has_header else 0)
+    total = (_count_records(text, delimiter, quote) if count else len(sample)) - (1 if has_header else 0)
     quoted = _is_quoted(text, delimiter, quote)
     serde = ("org.apache.hadoop.hive.serde2.OpenCSVSerde" if quoted
              else "org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe")
@@ -235,12 +254,13 @@ def _csv_schema(text: str, delimiter: str, quote: str, header: str, names: list[
 
 
 def _csv_builtin(text: str) -> FileSchema | None:
-    best: FileSchema | None = None
+    best: str | None = None
+    widest = 0
     for delimiter in BUILTIN_DELIMITERS:
-        found = _csv_schema(text, delimiter, '"', "UNKNOWN", None)
-        if found is not None and (best is None or len(found.columns) > len(best.columns)):
-            best = found
-    return best
+        found = _csv_schema(text, delimiter, '"', "UNKNOWN", None, count=False)
+        if found is not None and len(found.columns) > widest:
+            best, widest = delimiter, len(found.columns)
+    return _csv_schema(text, best, '"', "UNKNOWN", None) if best else None
 
 
 # ---- custom classifiers -----------------------------------------------------------------------------
@@ -262,10 +282,10 @@ def _custom(classifier: dict[str, Any], text: str) -> FileSchema | None:
                           options={"grok_pattern": spec["GrokPattern"], "custom_patterns": spec.get("CustomPatterns")})
     if "JsonClassifier" in classifier:
         path = classifier["JsonClassifier"]["JsonPath"]
-        documents = _json_documents(text)
-        if not documents:
+        found = _json_documents(text)
+        if not found:
             return None
-        records = [r for d in documents for r in (_records_at(d, path) or [])]
+        records = [r for d in found[0] for r in (_records_at(d, path) or [])]
         return _json_schema(records, path) if records and all(isinstance(r, dict) for r in records) else None
     if "CsvClassifier" in classifier:
         spec = classifier["CsvClassifier"]

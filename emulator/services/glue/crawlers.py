@@ -130,12 +130,12 @@ class CrawlerOperations:
     def get_crawler(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         state = ctx.state(CrawlerState)
         with state.lock:
-            return {"Crawler": copy.deepcopy(self._crawler(state, request["Name"]))}
+            return {"Crawler": _view(state, self._crawler(state, request["Name"]))}
 
     def get_crawlers(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         state = ctx.state(CrawlerState)
         with state.lock:
-            crawlers = [copy.deepcopy(c) for _, c in sorted(state.crawlers.items())]
+            crawlers = [_view(state, c) for _, c in sorted(state.crawlers.items())]
         items, token = page(crawlers, request)
         return {"Crawlers": items, "NextToken": token}
 
@@ -143,7 +143,7 @@ class CrawlerOperations:
         state = ctx.state(CrawlerState)
         with state.lock:
             names = list(dict.fromkeys(request["CrawlerNames"]))
-            return {"Crawlers": [copy.deepcopy(state.crawlers[n]) for n in names if n in state.crawlers],
+            return {"Crawlers": [_view(state, state.crawlers[n]) for n in names if n in state.crawlers],
                     "CrawlersNotFound": [n for n in names if n not in state.crawlers]}
 
     def list_crawlers(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
@@ -225,7 +225,8 @@ class CrawlerOperations:
         state = ctx.state(CrawlerState)
         with state.lock:
             names = request.get("CrawlerNameList") or sorted(state.crawlers)
-            metrics = [copy.deepcopy(state.metrics.get(n) or _no_metrics(n)) for n in names if n in state.crawlers]
+            metrics = [{**(state.metrics.get(n) or _no_metrics(n)), "StillEstimating": state.crawlers[n]["State"] != "READY"}
+                       for n in names if n in state.crawlers]
         items, token = page(metrics, request)
         return {"CrawlerMetricsList": items, "NextToken": token}
 
@@ -268,6 +269,15 @@ class CrawlerOperations:
                 raise ServiceError(code, f"Schedule for crawler {name} is already {target}")
             schedule["State"] = target
         return {}
+
+
+def _view(state: CrawlerState, crawler: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a crawler record, CrawlElapsedTime (ms) counting while a crawl runs."""
+    view = copy.deepcopy(crawler)
+    crawls = state.crawls.get(crawler["Name"]) or []
+    if crawler["State"] != "READY" and crawls:
+        view["CrawlElapsedTime"] = int((now() - crawls[-1]["StartTime"]).total_seconds() * 1000)
+    return view
 
 
 def _no_metrics(name: str) -> dict[str, Any]:
