@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
 import statistics
 from typing import Any
 
@@ -15,6 +16,7 @@ from emulator.engines import glue as engine
 from emulator.services.glue import catalog
 from emulator.services.glue.crawler_state import CrawlerState
 
+log = logging.getLogger(__name__)
 LOG_GROUP = "/aws-glue/crawlers"
 _FINAL_STATE = {"SUCCEEDED": "COMPLETED", "CANCELLED": "STOPPED", "FAILED": "FAILED"}
 
@@ -81,7 +83,7 @@ class CrawlRun:
         except Exception as exc:  # a bug must still leave the crawler READY
             status, error = "FAILED", f"Internal Service Exception: {type(exc).__name__}: {exc}"
             self.log("ERROR", error)
-        self.log("BENCHMARK", f"Crawler has finished running and is in state READY")
+        self.log("BENCHMARK", "Crawler has finished running and is in state READY")
         self.finish(status, error)
 
     def set_state(self, value: str) -> None:
@@ -260,7 +262,10 @@ class CrawlRun:
                              "DELETE": {"Count": self.counts["deleted"]}},
                    "PARTITION": {"ADD": {"Count": self.counts["partitions"]}}}
         if self.lines:
-            self.logs.write(LOG_GROUP, self.name, self.lines)
+            try:
+                self.logs.write(LOG_GROUP, self.name, self.lines)
+            except Exception:  # losing the log must not leave the crawler RUNNING
+                log.exception("could not write the crawl log of %s", self.name)
         with self.state.lock:
             crawler = self.state.crawlers.get(self.name)
             crawl = next((c for c in self.state.crawls.get(self.name, []) if c["CrawlId"] == self.crawl_id), None)
