@@ -11,7 +11,7 @@ from emulator.engines import glue as engine
 from emulator.protocol.errors import ServiceError
 from emulator.services.glue.crawl import now
 from emulator.services.glue.crawler_state import CrawlerState
-from emulator.services.glue.crawlers import invalid, not_found, page
+from emulator.services.glue.crawlers import invalid, lookup, page
 
 KINDS = ("GrokClassifier", "XMLClassifier", "JsonClassifier", "CsvClassifier")
 
@@ -62,10 +62,7 @@ class ClassifierOperations:
         return {}
 
     def _classifier(self, state: CrawlerState, name: str) -> dict[str, Any]:
-        found = state.classifiers.get(name)
-        if found is None:
-            raise not_found(f"Classifier with name {name} does not exist")
-        return found
+        return lookup(state.classifiers, name, "Classifier")
 
     def get_classifier(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         state = ctx.state(CrawlerState)

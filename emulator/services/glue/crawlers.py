@@ -32,6 +32,14 @@ def not_found(message: str) -> ServiceError:
     return ServiceError("EntityNotFoundException", message)
 
 
+def lookup(records: dict[str, dict[str, Any]], name: str, kind: str) -> dict[str, Any]:
+    """``records[name]``, or EntityNotFoundException naming the ``kind`` of entry."""
+    found = records.get(name)
+    if found is None:
+        raise not_found(f"{kind} entry with name {name} does not exist")
+    return found
+
+
 def page(items: list[Any], request: dict[str, Any], default: int = 100) -> tuple[list[Any], str | None]:
     """One page by MaxResults / NextToken; a token the emulator did not issue is InvalidInputException."""
     try:
@@ -122,9 +130,13 @@ class CrawlerOperations:
         return {}
 
     def _crawler(self, state: CrawlerState, name: str) -> dict[str, Any]:
-        crawler = state.crawlers.get(name)
-        if crawler is None:
-            raise not_found(f"Crawler entry with name {name} does not exist")
+        return lookup(state.crawlers, name, "Crawler")
+
+    def _idle_crawler(self, state: CrawlerState, name: str, refusal: str) -> dict[str, Any]:
+        """The crawler, or CrawlerRunningException (``refusal``) while it crawls."""
+        crawler = self._crawler(state, name)
+        if crawler["State"] != "READY":
+            raise ServiceError("CrawlerRunningException", f"Crawler with name {name} {refusal}")
         return crawler
 
     def get_crawler(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
@@ -160,9 +172,7 @@ class CrawlerOperations:
     def update_crawler(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         state = ctx.state(CrawlerState)
         with state.lock:
-            crawler = self._crawler(state, request["Name"])
-            if crawler["State"] != "READY":
-                raise ServiceError("CrawlerRunningException", f"Crawler with name {request['Name']} has already started")
+            crawler = self._idle_crawler(state, request["Name"], "has already started")
             updated = copy.deepcopy(crawler)
             for key in _UPDATABLE:
                 if key in request:
@@ -183,9 +193,7 @@ class CrawlerOperations:
         state = ctx.state(CrawlerState)
         name = request["Name"]
         with state.lock:
-            crawler = self._crawler(state, name)
-            if crawler["State"] != "READY":
-                raise ServiceError("CrawlerRunningException", f"Crawler with name {name} is running and cannot be deleted")
+            self._idle_crawler(state, name, "is running and cannot be deleted")
             for store in (state.crawlers, state.crawls, state.metrics, state.futures):
                 store.pop(name, None)
         tags.untag_all(ctx.account_id, ctx.region, ctx.arn("glue", f"crawler/{name}"))
@@ -196,9 +204,7 @@ class CrawlerOperations:
         name = request["Name"]
         crawl_id = str(uuid.uuid4())
         with state.lock:
-            crawler = self._crawler(state, name)
-            if crawler["State"] != "READY":
-                raise ServiceError("CrawlerRunningException", f"Crawler with name {name} has already started")
+            crawler = self._idle_crawler(state, name, "has already started")
             crawler["State"] = "RUNNING"
             state.crawls[name].append({"CrawlId": crawl_id, "State": "RUNNING", "StartTime": now(),
                                        "LogGroup": LOG_GROUP, "LogStream": name, "MessagePrefix": crawl_id,
