@@ -143,6 +143,7 @@ class AwsGateway:
                 code = validation_error_code(service, [e.name for e in op_model.error_shapes])
                 raise ServiceError(code, str(exc)) from exc
             if handler is None:
+                environ["emulator.operation"] = (service, operation)  # moto's errors get the model's names
                 return None  # valid input for an operation moto serves
             ctx = RequestContext(
                 emulator=self.emulator, service=service, operation=operation, account_id=caller.account_id,

@@ -351,6 +351,13 @@ def test_catalog_reads_page_and_answer_modelled_errors(aws: Callable[..., Any], 
     assert _error(glue.create_table, DatabaseName=database, TableInput={"Name": "t0"}) == "AlreadyExistsException"
     assert _error(glue.create_table, DatabaseName="no_such_db", TableInput={"Name": "x"}) == "EntityNotFoundException"
     assert _error(glue.create_table, DatabaseName=database, Name="noinput") == "InvalidInputException"
+    assert _error(glue.update_table, DatabaseName=database, Name="t1") == "InvalidInputException"
+    glue.update_table(DatabaseName=database, TableInput={"Name": "t1", "Description": "v2"}, VersionId="1")
+    assert glue.get_table(DatabaseName=database, Name="t1")["Table"]["Description"] == "v2"
+    assert _error(glue.update_table, DatabaseName=database, TableInput={"Name": "t1"}, VersionId="1") == \
+        "ConcurrentModificationException"
+    # moto serves GetConnections; its "InvalidToken" becomes the model's InvalidInputException
+    assert _error(glue.get_connections, NextToken="garbage") == "InvalidInputException"
 
 
 def test_running_crawler_states_stop_and_double_start(emulator: RunningEmulator, aws: Callable[..., Any], bucket: str,

@@ -1,7 +1,7 @@
 """Data Catalog reads that moto answers without paging (or with the wrong error), served
 by the emulator over the same catalog (``catalog.py``): GetDatabases, GetTables,
-GetTableVersions, GetPartitions (MaxResults / NextToken / Segment), and CreateTable
-(moto fails without a TableInput). Every other catalog operation is moto's."""
+GetTableVersions, GetPartitions (MaxResults / NextToken / Segment), and CreateTable /
+UpdateTable (moto fails without a TableInput). Every other catalog operation is moto's."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def _check_catalog(ctx: RequestContext, request: dict[str, Any]) -> None:
 
 
 class CatalogOperations:
-    """GetDatabases, GetTables, GetTableVersions, GetPartitions, CreateTable."""
+    """GetDatabases, GetTables, GetTableVersions, GetPartitions, CreateTable, UpdateTable."""
 
     def get_databases(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         _check_catalog(ctx, request)
@@ -84,4 +84,16 @@ class CatalogOperations:
             raise invalid("TableInput is required unless OpenTableFormatInput is given")
         table_input["Name"] = name
         _catalog_call(ctx, catalog.create_table, request["DatabaseName"], table_input, request.get("OpenTableFormatInput"))
+        return {}
+
+    def update_table(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        _check_catalog(ctx, request)
+        table_input = request.get("TableInput")
+        if not table_input:
+            raise invalid("TableInput is required")
+        current = _catalog_call(ctx, catalog.get_table, request["DatabaseName"], table_input["Name"])
+        if request.get("VersionId") and request["VersionId"] != current.get("VersionId"):
+            raise ServiceError("ConcurrentModificationException",
+                               f"Table version {request['VersionId']} is not the latest ({current.get('VersionId')})")
+        _catalog_call(ctx, catalog.update_table, request["DatabaseName"], table_input)
         return {}
