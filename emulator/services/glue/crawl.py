@@ -124,8 +124,9 @@ class CrawlRun:
         try:
             bucket, prefix = split_path(path)
             single = prefix and not prefix.endswith("/") and prefix in self.s3.list_keys(bucket, prefix)
-            if single:
-                folder, keys, root = prefix.rsplit("/", 1)[0] + "/" if "/" in prefix else "", [prefix], prefix.rsplit("/", 1)[-1]
+            if single:  # the path names one object
+                parent, _, root = prefix.rpartition("/")
+                folder, keys = (parent + "/" if parent else ""), [prefix]
             else:
                 folder = prefix if not prefix or prefix.endswith("/") else prefix + "/"
                 keys, root = self.s3.list_keys(bucket, folder), (folder.rstrip("/").rsplit("/", 1)[-1] or bucket)
@@ -239,7 +240,7 @@ class CrawlRun:
             params = table.get("Parameters") or {}
             location = (table.get("StorageDescriptor") or {}).get("Location") or ""
             if (table["Name"] in written or params.get("UPDATED_BY_CRAWLER") != self.name
-                    or not any(location.startswith(r) for r in roots)):
+                    or not any(location == r or location.startswith(r.rstrip("/") + "/") for r in roots)):
                 continue
             if policy == "DELETE_FROM_DATABASE":
                 catalog.delete_table(self.account_id, self.region, database, table["Name"])
