@@ -6,7 +6,8 @@ Layout: ``provider.py`` composes the mixins; ``catalog.py`` is the one way emula
 reads and writes the Data Catalog (whoever stores it); ``catalog_ops.py`` serves the
 catalog reads moto cannot page; ``crawlers.py`` / ``crawl.py`` / ``classifiers.py`` are
 crawlers (state in ``crawler_state.py``, schema inference in ``emulator.engines.glue``);
-``tags.py`` keeps tags where moto's TagResource / GetTags find them.
+``common.py`` has the error wording and paging; ``tags.py`` keeps tags where moto's
+TagResource / GetTags find them.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from emulator.context import RequestContext
 from emulator.protocol.errors import ServiceError
 from emulator.protocol.models import service_model
 from emulator.services.glue import catalog
-from emulator.services.glue.crawlers import invalid, page
+from emulator.services.glue.common import invalid, page
 
 T = TypeVar("T")
 

@@ -11,7 +11,7 @@ from emulator.engines import glue as engine
 from emulator.protocol.errors import ServiceError
 from emulator.services.glue.crawl import now
 from emulator.services.glue.crawler_state import CrawlerState
-from emulator.services.glue.crawlers import invalid, lookup, page
+from emulator.services.glue.common import invalid, lookup, page
 
 KINDS = ("GrokClassifier", "XMLClassifier", "JsonClassifier", "CsvClassifier")
 

@@ -12,9 +12,9 @@ from typing import Any
 from emulator.context import RequestContext
 from emulator.protocol.errors import ServiceError
 from emulator.services.glue import tags
+from emulator.services.glue.common import invalid, lookup, page
 from emulator.services.glue.crawl import LOG_GROUP, CrawlRun, now
 from emulator.services.glue.crawler_state import CrawlerState
-from emulator.services.paging import BadNextToken, paginate
 
 TARGET_KINDS = ("S3Targets", "JdbcTargets", "MongoDBTargets", "DynamoDBTargets", "CatalogTargets", "DeltaTargets",
                 "IcebergTargets", "HudiTargets")
@@ -22,30 +22,6 @@ _CRON = re.compile(r"^cron\((\S+\s+){5}\S+\)$")
 _UPDATABLE = ("Role", "DatabaseName", "Description", "Targets", "Classifiers", "TablePrefix", "SchemaChangePolicy",
               "RecrawlPolicy", "LineageConfiguration", "LakeFormationConfiguration", "Configuration",
               "CrawlerSecurityConfiguration")
-
-
-def invalid(message: str) -> ServiceError:
-    return ServiceError("InvalidInputException", message)
-
-
-def not_found(message: str) -> ServiceError:
-    return ServiceError("EntityNotFoundException", message)
-
-
-def lookup(records: dict[str, dict[str, Any]], name: str, kind: str) -> dict[str, Any]:
-    """``records[name]``, or EntityNotFoundException naming the ``kind`` of entry."""
-    found = records.get(name)
-    if found is None:
-        raise not_found(f"{kind} entry with name {name} does not exist")
-    return found
-
-
-def page(items: list[Any], request: dict[str, Any], default: int = 100) -> tuple[list[Any], str | None]:
-    """One page by MaxResults / NextToken; a token the emulator did not issue is InvalidInputException."""
-    try:
-        return paginate(items, request.get("NextToken"), int(request.get("MaxResults") or default))
-    except BadNextToken as exc:
-        raise invalid(str(exc)) from exc
 
 
 def _schedule(expression: str | None, state: str = "SCHEDULED") -> dict[str, str] | None:
