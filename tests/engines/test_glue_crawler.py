@@ -196,3 +196,10 @@ def test_grouping_configuration_combine_and_table_level() -> None:
     plans = engine.plan_tables(deep, "data", table_level=3, root_depth=1)
     assert sorted((p.name, p.folder, tuple(p.partition_keys)) for p in plans) == [
         ("m", "p/m/", ("day",)), ("m", "q/m/", ("day",)), ("n", "p/n/", ("day",)), ("n", "q/n/", ("day",))]
+
+
+def test_windows_line_ends_and_latin1_text_are_read() -> None:
+    schema = engine.classify("w.csv", b"id,name\r\n1,a\r\n2,b\r\n")
+    assert _types(schema) == {"id": "bigint", "name": "string"} and schema.record_count == 2
+    schema = engine.classify("l.csv", "id,city\n1,S\u00e3o Paulo\n2,K\u00f6ln\n".encode("latin-1"))
+    assert schema.record_count == 2 and _types(schema) == {"id": "bigint", "city": "string"}

@@ -67,7 +67,9 @@ def classify(key: str, data: bytes, classifiers: Iterable[dict[str, Any]] = ()) 
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise UnreadableFile(f"{key} is neither Parquet nor UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+        if not _looks_like_text(raw):
+            raise UnreadableFile(f"{key} is neither Parquet nor text ({exc.reason} at byte {exc.start})") from exc
+        text = raw.decode("latin-1")  # single-byte text (Latin-1 / Windows exports)
     if not text.strip():
         raise UnreadableFile(f"{key} is empty")
     for classifier in classifiers:
@@ -82,6 +84,13 @@ def classify(key: str, data: bytes, classifiers: Iterable[dict[str, Any]] = ()) 
             return found
     raise UnreadableFile(f"{key}: no classifier recognised the data (not Parquet, JSON or delimited text "
                          "with at least two columns)")
+
+
+def _looks_like_text(raw: bytes) -> bool:
+    """No NUL byte and (almost) no control characters in the first 64 KB."""
+    head = raw[:1 << 16]
+    controls = sum(1 for b in head if b < 32 and b not in (9, 10, 13))
+    return b"\x00" not in head and controls <= len(head) // 100
 
 
 # ---- Parquet ----------------------------------------------------------------------------------------
