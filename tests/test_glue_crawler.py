@@ -109,7 +109,7 @@ def test_crawl_of_csv_json_partitioned_parquet_and_gzip(aws: Callable[..., Any],
     assert state["LastCrawl"]["LogGroup"] == "/aws-glue/crawlers" and state["LastCrawl"]["LogStream"] == crawler
     tables = {t["Name"]: t for t in glue.get_tables(DatabaseName=database)["TableList"]}
     assert set(tables) == {"sales", "events", "metrics", "logs"}
-    assert _columns(tables["sales"]) == {"id": "bigint", "name": "string", "price": "double", "sold_on": "date"}
+    assert _columns(tables["sales"]) == {"id": "bigint", "name": "string", "price": "double", "sold_on": "string"}
     assert _columns(tables["events"]) == {"id": "int", "user": "struct<name:string,vip:boolean>",
                                           "tags": "array<string>", "score": "double"}
     assert _columns(tables["metrics"]) == {"sensor": "string", "value": "double", "count": "bigint"}

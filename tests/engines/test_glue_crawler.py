@@ -46,12 +46,17 @@ def _diabetes() -> bytes:
 
 
 def test_csv_cell_types_and_widening() -> None:
+    """Glue's CSV classifier: bigint, double, boolean, else string (dates and timestamps
+    too, unless a custom CSV classifier configures DATE / TIMESTAMP CustomDatatypes)."""
     text = ("a,b,c,d,e,f,g\n"
-            "1,1.5,true,2024-01-02,2024-01-02 10:11:12,x,1\n"
+            "1,1.5,TRUE,2024-01-02,2024-01-02 10:11:12,x,1\n"
             "2,2,false,2024-02-03,2024-01-03 00:00:00.5,y,z\n")
     types = _types(engine.classify("t.csv", text.encode()))
-    assert types == {"a": "bigint", "b": "double", "c": "boolean", "d": "date", "e": "timestamp", "f": "string",
+    assert types == {"a": "bigint", "b": "double", "c": "boolean", "d": "string", "e": "string", "f": "string",
                      "g": "string"}
+    custom = {"CsvClassifier": {"Name": "c", "CustomDatatypeConfigured": True, "CustomDatatypes": ["DATE", "TIMESTAMP"]}}
+    types = _types(engine.classify("t.csv", text.encode(), [custom]))
+    assert types["d"] == "date" and types["e"] == "timestamp"
 
 
 def test_all_string_csv_has_no_header_and_colN_names() -> None:
@@ -144,6 +149,18 @@ def test_hive_folders_become_partitions() -> None:
     assert plan.name == "sales" and plan.partition_keys == ["year", "month"]
     assert sorted(p.values for p in plan.partitions) == [("2023", "01"), ("2023", "02"), ("2024", "01"), ("2024", "02")]
     assert {p.folder for p in plan.partitions} >= {"year=2023/month=01/"}
+
+
+def test_grouping_example_of_the_glue_guide() -> None:
+    """AWS's own example: {"A": 1, "B": 2} under year=2017 and {"C": 3, "D": 4} under
+    year=2018 give tables year_2017 and year_2018; with CombineCompatibleSchemas one table
+    with A, B, C, D and partition key year."""
+    files = [engine.CrawledFile(("year=2017", "data1.json"), engine.classify("1.json", b'{"A": 1, "B": 2}')),
+             engine.CrawledFile(("year=2018", "data2.json"), engine.classify("2.json", b'{"C": 3, "D": 4}'))]
+    assert sorted(engine.catalog_name(p.name) for p in engine.plan_tables(files, "table1")) == ["year_2017", "year_2018"]
+    (combined,) = engine.plan_tables(files, "table1", combine=True)
+    assert engine.columns(combined.files) == [{"Name": n, "Type": "int"} for n in "abcd"]
+    assert combined.partition_keys == ["year"]
 
 
 def test_similar_plain_folders_are_partitions_dissimilar_are_tables() -> None:

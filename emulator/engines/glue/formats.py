@@ -201,11 +201,11 @@ def _looks_like_header(first: list[str], data: list[list[str]]) -> bool:
     return any(kind not in (None, "string") for kind in kinds)
 
 
-def _column_types(rows: list[list[str]]) -> list[HiveType | None]:
+def _column_types(rows: list[list[str]], temporal: frozenset[str] = frozenset()) -> list[HiveType | None]:
     kinds: list[HiveType | None] = [None] * len(rows[0])
     for row in rows:
         for i, cell in enumerate(row[:len(kinds)]):
-            kinds[i] = merge(kinds[i], text_type(cell))
+            kinds[i] = merge(kinds[i], text_type(cell, temporal))
     return kinds
 
 
@@ -238,7 +238,8 @@ def _count_records(text: str, delimiter: str, quote: str) -> int:
 
 
 def _csv_schema(text: str, delimiter: str, quote: str, header: str, names: list[str] | None,
-                single_column_ok: bool = False, trim: bool = True, count: bool = True) -> FileSchema | None:
+                single_column_ok: bool = False, trim: bool = True, count: bool = True,
+                temporal: frozenset[str] = frozenset()) -> FileSchema | None:
     sample = _rows(_head(text), delimiter, quote, SAMPLE_RECORDS + 1)
     if not _consistent(sample, single_column_ok) or (len(sample) < 2 and header != "ABSENT"):
         return None
@@ -246,7 +247,7 @@ def _csv_schema(text: str, delimiter: str, quote: str, header: str, names: list[
     data = sample[1:] if has_header else sample
     if not data:
         return None
-    kinds = _column_types(data)
+    kinds = _column_types(data, temporal)
     if names:
         columns = [n.lower() for n in names][:len(kinds)]
         columns += [f"col{i}" for i in range(len(columns), len(kinds))]
@@ -298,7 +299,10 @@ def _custom(classifier: dict[str, Any], text: str) -> FileSchema | None:
         return _json_schema(records, path) if records and all(isinstance(r, dict) for r in records) else None
     if "CsvClassifier" in classifier:
         spec = classifier["CsvClassifier"]
+        temporal = frozenset(t.lower() for t in spec.get("CustomDatatypes") or []
+                             if spec.get("CustomDatatypeConfigured")) & {"date", "timestamp"}
         return _csv_schema(text, spec.get("Delimiter") or ",", spec.get("QuoteSymbol") or '"',
                            spec.get("ContainsHeader") or "UNKNOWN", spec.get("Header"),
-                           bool(spec.get("AllowSingleColumn")), not spec.get("DisableValueTrimming"))
+                           bool(spec.get("AllowSingleColumn")), not spec.get("DisableValueTrimming"),
+                           temporal=temporal)
     return None  # XML classifiers are stored but the emulator does not crawl XML

@@ -21,8 +21,10 @@ _INT32 = (-(2**31), 2**31 - 1)
 _NUMERIC_RANK = {"tinyint": 0, "smallint": 1, "int": 2, "bigint": 3, "float": 4, "double": 5}
 
 
-def text_type(value: str) -> HiveType | None:
-    """The type of one CSV cell (None for an empty cell)."""
+def text_type(value: str, temporal: frozenset[str] = frozenset()) -> HiveType | None:
+    """The type of one CSV cell (None for an empty cell), as Glue's CSV classifier infers it:
+    ``boolean``, ``bigint``, ``double`` or ``string``. Dates and timestamps stay strings
+    unless ``temporal`` holds ``date`` / ``timestamp`` (a custom classifier's CustomDatatypes)."""
     value = value.strip()
     if not value:
         return None
@@ -32,9 +34,9 @@ def text_type(value: str) -> HiveType | None:
         return "bigint"
     if _FLOAT.match(value):
         return "double"
-    if _DATE.match(value) and _valid_date(value):
+    if "date" in temporal and _DATE.match(value) and _valid_date(value):
         return "date"
-    if _TIMESTAMP.match(value) and _valid_date(value[:10]):
+    if "timestamp" in temporal and _TIMESTAMP.match(value) and _valid_date(value[:10]):
         return "timestamp"
     return "string"
 
