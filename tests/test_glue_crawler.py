@@ -150,6 +150,8 @@ def test_crawl_of_csv_json_partitioned_parquet_and_gzip(aws: Callable[..., Any],
     crawls = glue.list_crawls(CrawlerName=crawler)["Crawls"]
     assert len(crawls) == 1 and crawls[0]["State"] == "COMPLETED"
     assert json.loads(crawls[0]["Summary"])["TABLE"]["ADD"]["Count"] == 4
+    state_filter = [{"FieldName": "STATE", "FilterOperator": "EQ", "FieldValue": "FAILED"}]
+    assert glue.list_crawls(CrawlerName=crawler, Filters=state_filter)["Crawls"] == []
 
 
 def test_diabetes_seed_table(aws: Callable[..., Any], bucket: str, database: str) -> None:
