@@ -220,3 +220,8 @@ def test_windows_line_ends_and_latin1_text_are_read() -> None:
     assert _types(schema) == {"id": "bigint", "name": "string"} and schema.record_count == 2
     schema = engine.classify("l.csv", "id,city\n1,S\u00e3o Paulo\n2,K\u00f6ln\n".encode("latin-1"))
     assert schema.record_count == 2 and _types(schema) == {"id": "bigint", "city": "string"}
+
+
+def test_hive_partition_values_are_unescaped() -> None:
+    (plan,) = engine.plan_tables([_file("dt=2024-01-01%2010%3A00/f.csv", ["a", "b"])], "t")
+    assert plan.partitions[0].values == ("2024-01-01 10:00",) and plan.partitions[0].folder == "dt=2024-01-01%2010%3A00/"

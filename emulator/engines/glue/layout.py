@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from urllib.parse import unquote
 
 from emulator.engines.glue.formats import FileSchema
 
@@ -198,7 +199,8 @@ def _table(folder: str, name: str, files: list[CrawledFile]) -> TablePlan:
     partitions: dict[tuple[str, ...], PartitionPlan] = {}
     for f in files:
         folders = f.parts[:levels]
-        values = tuple(p.split("=", 1)[1] if keys[i] != f"partition_{i}" else p for i, p in enumerate(folders))
+        values = tuple(unquote(p.split("=", 1)[1]) if keys[i] != f"partition_{i}" else p  # Hive escapes as %XX
+                       for i, p in enumerate(folders))
         plan = partitions.setdefault(values, PartitionPlan(values, "".join(p + "/" for p in folders)))
         plan.files.append(f.schema)
     return TablePlan(name, folder, keys, [f.schema for f in files], list(partitions.values()) if levels else [])
