@@ -10,6 +10,8 @@ from emulator.config import Config
 from emulator.engines import warm_up
 from emulator.gateway import AwsGateway
 from emulator.protocol.models import service_model
+from emulator.home import HomePage
+from emulator.request_log import RequestLog
 from emulator.runtime import Emulator
 
 MOTO_SERVICES = ("s3", "sts", "iam", "logs")
@@ -48,5 +50,6 @@ def create_app(config: Config | None = None) -> Flask:
     from emulator.services.machinelearning import register_routes as register_machinelearning_routes
 
     register_machinelearning_routes(app, emulator)
-    app.wsgi_app = AwsGateway(emulator, app.wsgi_app)  # type: ignore[method-assign]
+    gateway = AwsGateway(emulator, app.wsgi_app)
+    app.wsgi_app = RequestLog(HomePage(gateway), emulator.config.region)  # type: ignore[method-assign]
     return app
