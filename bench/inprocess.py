@@ -19,7 +19,7 @@ sys.path.insert(0, BENCH)
 
 import bench  # noqa: E402  (bench/bench.py: server start-up, latencies, Amazon ML model set-up)
 
-IN_PROCESS_URL = "http://aws-ml-emulator.in-process"  # never resolved: mock_ml answers every request
+IN_PROCESS_URL = "http://127.0.0.1:9"  # never connected to: mock_ml answers every request itself
 
 
 def measure(url: str, calls: int) -> dict[str, tuple[float, float]]:

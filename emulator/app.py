@@ -47,6 +47,12 @@ def create_app(config: Config | None = None) -> Flask:
     def health():  # noqa: ANN202
         return jsonify({"status": "running", "version": __version__, "services": service_summary(emulator)})
 
+    @app.post("/_emulator/reset")
+    def reset():  # noqa: ANN202
+        """Forget every resource of every account and region (emulator and moto)."""
+        emulator.reset()
+        return jsonify({"status": "reset"})
+
     from emulator.services.machinelearning import register_routes as register_machinelearning_routes
 
     register_machinelearning_routes(app, emulator)

@@ -144,21 +144,34 @@ def test_background_jobs_still_run_in_process(caplog: pytest.LogCaptureFixture) 
     assert any(" s3.PutObject 200 - " in m for m in requests), requests
 
 
-def test_sagemaker_sdk_runs_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sagemaker_sdk_runs_in_process_and_deploys_without_its_sleep(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The SDK's own clients reach the in-process emulator; deploy(wait=False) + the boto3 waiter skip the
+    SDK's 30 s sleep (the README's advice), while fit's 5 s sleep is recorded and skipped."""
     sagemaker = pytest.importorskip("sagemaker")
-    monkeypatch.setattr("sagemaker.session.time.sleep", lambda seconds: None)
+    slept: list[float] = []
+    monkeypatch.setattr("sagemaker.session.time.sleep", slept.append)
     with mock_ml():
         session = sagemaker.Session()
         bucket = session.default_bucket()
         assert boto3.client("s3", region_name="us-east-1").head_bucket(Bucket=bucket)
         role = sagemaker.get_execution_role(session)
         assert role.startswith("arn:aws:iam::123456789012:role/"), role
-        train_df, _ = iris_split()
+        train_df, test_df = iris_split()
         uri = session.upload_string_as_file_body(train_df.to_csv(header=False, index=False), bucket, "knn/train.csv")
         estimator = sagemaker.estimator.Estimator(
-            image_uri=sagemaker.image_uris.retrieve("knn", "us-east-1"), role=role,
-            instance_count=1, instance_type="ml.m5.large", output_path=f"s3://{bucket}/out", sagemaker_session=session)
-        estimator.set_hyperparameters(k=3, sample_size=200, predictor_type="classifier", feature_dim=4)
+            image_uri=KNN_IMAGE, role=role, instance_count=1, instance_type="ml.m5.large",
+            output_path=f"s3://{bucket}/out", sagemaker_session=session)
+        estimator.set_hyperparameters(k=1, sample_size=200, predictor_type="classifier", feature_dim=4)
         estimator.fit({"train": sagemaker.inputs.TrainingInput(uri, content_type="text/csv")}, logs=False)
-        assert estimator.latest_training_job.describe()["TrainingJobStatus"] == "Completed"
         assert estimator.model_data == f"s3://{bucket}/out/{estimator.latest_training_job.name}/output/model.tar.gz"
+        slept.clear()
+        predictor = estimator.deploy(1, "ml.t2.medium", endpoint_name="sdk-knn", wait=False,
+                                     serializer=sagemaker.serializers.CSVSerializer(),
+                                     deserializer=sagemaker.deserializers.JSONDeserializer())
+        boto3.client("sagemaker", region_name="us-east-1").get_waiter("endpoint_in_service").wait(
+            EndpointName="sdk-knn", WaiterConfig={"Delay": 1})
+        assert slept == []  # no 30 s sleep before the first DescribeEndpoint
+        row = test_df.iloc[0]
+        answer = predictor.predict(",".join(str(v) for v in row.iloc[1:]))
+        reference = KNeighborsClassifier(n_neighbors=1).fit(train_df.iloc[:, 1:], train_df.iloc[:, 0])
+        assert answer["predictions"][0]["predicted_label"] == reference.predict(test_df.iloc[:1, 1:])[0]

@@ -42,3 +42,13 @@ def test_server_fixture_is_reset_between_tests(aws_ml_emulator) -> None:
     with pytest.raises(ClientError) as missing:
         boto3.client("sagemaker").describe_model(ModelName="left-behind")
     assert missing.value.response["Error"]["Code"] == "ValidationException"
+
+
+def test_reset_route_empties_a_running_server(aws_ml_emulator) -> None:
+    import urllib.request
+
+    boto3.client("s3").create_bucket(Bucket="before-reset")
+    request = urllib.request.Request(f"{aws_ml_emulator.url}/_emulator/reset", method="POST")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200
+    assert boto3.client("s3").list_buckets()["Buckets"] == []
