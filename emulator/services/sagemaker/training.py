@@ -194,6 +194,7 @@ class TrainingOperations:
             job["SecondaryStatusTransitions"][-1]["EndTime"] = now
             job["SecondaryStatusTransitions"].append({"Status": STOPPING[0], "StartTime": now, "StatusMessage": STOPPING[1]})
             job.update(TrainingJobStatus="Stopping", SecondaryStatus=STOPPING[0], LastModifiedTime=now)
+        job_status("training job", name, STOPPING[0], "StopTrainingJob was called")
         return None
 
 
