@@ -26,7 +26,7 @@ def _parser(base: Config) -> argparse.ArgumentParser:
     parser.add_argument("--job-grace-seconds", type=float, default=base.job_grace_seconds,
                         help="how long a create call waits for its job (EMULATOR_JOB_GRACE_SECONDS)")
     parser.add_argument("--max-workers", type=int, default=base.max_workers, help="background job threads (EMULATOR_MAX_WORKERS)")
-    parser.add_argument("--log-level", default=base.log_level, choices=("debug", "info", "warning", "error"),
+    parser.add_argument("--log-level", default=base.log_level.lower(), choices=("debug", "info", "warning", "error"),
                         type=str.lower, help="server log level (default info; EMULATOR_LOG_LEVEL)")
     parser.add_argument("--log-format", default=base.log_format, choices=LOG_FORMATS,
                         help="server log format (default text; EMULATOR_LOG_FORMAT)")
@@ -38,7 +38,12 @@ def _parser(base: Config) -> argparse.ArgumentParser:
 
 def parse_args(argv: list[str] | None = None) -> Config:
     """Options override ``EMULATOR_*`` environment variables, which override defaults."""
-    args = _parser(Config.from_env()).parse_args(argv)
+    parser = _parser(Config.from_env())
+    args = parser.parse_args(argv)
+    for option, value, allowed in (("--log-level", args.log_level, ("debug", "info", "warning", "error")),
+                                   ("--log-format", args.log_format, LOG_FORMATS)):
+        if value not in allowed:  # argparse checks choices on the command line, not on EMULATOR_* defaults
+            parser.error(f"argument {option}: invalid choice: {value!r} (choose from {', '.join(allowed)})")
     return Config(host=args.host, port=args.port, region=args.region, data_dir=args.data_dir,
                   job_grace_seconds=args.job_grace_seconds, max_workers=args.max_workers,
                   log_level=args.log_level, log_format=args.log_format)
