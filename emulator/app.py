@@ -9,8 +9,8 @@ from emulator.aws.moto_bridge import moto_wsgi_app
 from emulator.config import Config
 from emulator.engines import warm_up
 from emulator.gateway import AwsGateway
-from emulator.protocol.models import service_model
 from emulator.home import HomePage
+from emulator.protocol.models import service_model
 from emulator.request_log import RequestLog
 from emulator.runtime import Emulator
 
