@@ -12,7 +12,16 @@ from clients.sagemaker_config import write_sagemaker_config
 DEFAULT_URL = "http://127.0.0.1:4599"
 
 __all__ = ["DEFAULT_URL", "emulator_url", "session", "client", "resource", "environment_for", "configure_environment",
-           "write_sagemaker_config"]
+           "write_sagemaker_config", "mock_ml"]
+
+
+def __getattr__(name: str) -> Any:
+    """``clients.mock_ml`` imports the in-process emulator only when asked for."""
+    if name == "mock_ml":
+        from clients.mock import mock_ml
+
+        return mock_ml
+    raise AttributeError(f"module 'clients' has no attribute {name!r}")
 
 
 def emulator_url(url: str | None = None) -> str:

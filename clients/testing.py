@@ -7,7 +7,7 @@ import json
 import threading
 import time
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from werkzeug.serving import make_server
@@ -22,6 +22,11 @@ class RunningEmulator:
 
     url: str
     app: Any
+    environment: dict[str, str] = field(default_factory=dict)
+
+    def reset(self) -> None:
+        """Forget every resource (see :meth:`emulator.runtime.Emulator.reset`)."""
+        self.app.emulator.reset()
 
     def client(self, service: str, **session_kwargs: Any) -> Any:
         """A boto3 client bound to this emulator."""

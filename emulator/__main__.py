@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import argparse
-import logging
+import os
+import subprocess
 import sys
+import time
+import urllib.request
 
 from werkzeug.serving import make_server
 
 from emulator import __version__
-from emulator.app import create_app
+from emulator.app import create_app, service_summary
 from emulator.config import Config
+from emulator.log_setup import LOG_FORMATS, configure_logging
 
 
-def parse_args(argv: list[str] | None = None) -> Config:
-    """Options override ``EMULATOR_*`` environment variables, which override defaults."""
-    base = Config.from_env()
+def _parser(base: Config) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="aws-ml-emulator", description="Local emulator of AWS ML services.")
     parser.add_argument("--host", default=base.host, help="bind address (default 127.0.0.1; EMULATOR_HOST)")
     parser.add_argument("--port", type=int, default=base.port, help=f"port (default {base.port}; EMULATOR_PORT)")
@@ -24,19 +26,88 @@ def parse_args(argv: list[str] | None = None) -> Config:
     parser.add_argument("--job-grace-seconds", type=float, default=base.job_grace_seconds,
                         help="how long a create call waits for its job (EMULATOR_JOB_GRACE_SECONDS)")
     parser.add_argument("--max-workers", type=int, default=base.max_workers, help="background job threads (EMULATOR_MAX_WORKERS)")
+    parser.add_argument("--log-level", default=base.log_level.lower(), choices=("debug", "info", "warning", "error"),
+                        type=str.lower, help="server log level (default info; EMULATOR_LOG_LEVEL)")
+    parser.add_argument("--log-format", default=base.log_format, choices=LOG_FORMATS,
+                        help="server log format (default text; EMULATOR_LOG_FORMAT)")
+    parser.add_argument("--background", action="store_true",
+                        help="start in a detached process, wait until it answers, print its PID and log file, return")
     parser.add_argument("--version", action="version", version=__version__)
+    return parser
+
+
+def parse_args(argv: list[str] | None = None) -> Config:
+    """Options override ``EMULATOR_*`` environment variables, which override defaults."""
+    parser = _parser(Config.from_env())
     args = parser.parse_args(argv)
+    for option, value, allowed in (("--log-level", args.log_level, ("debug", "info", "warning", "error")),
+                                   ("--log-format", args.log_format, LOG_FORMATS)):
+        if value not in allowed:  # argparse checks choices on the command line, not on EMULATOR_* defaults
+            parser.error(f"argument {option}: invalid choice: {value!r} (choose from {', '.join(allowed)})")
     return Config(host=args.host, port=args.port, region=args.region, data_dir=args.data_dir,
-                  job_grace_seconds=args.job_grace_seconds, max_workers=args.max_workers)
+                  job_grace_seconds=args.job_grace_seconds, max_workers=args.max_workers,
+                  log_level=args.log_level, log_format=args.log_format)
+
+
+def banner(config: Config, port: int, services: dict[str, dict[str, object]]) -> str:
+    """The start-up lines: URL, data dir, services and how to point clients at it."""
+    host = "127.0.0.1" if config.host in ("0.0.0.0", "") else config.host
+    url = f"http://{host}:{port}"
+    own = [name for name, info in services.items() if info.get("provider") == "emulator"]
+    moto = [name for name, info in services.items() if info.get("provider") == "moto"]
+    return "\n".join([
+        f"aws-ml-emulator {__version__} listening on http://{config.host}:{port} (Ctrl-C stops it)",
+        f"  data dir:  {os.path.abspath(config.data_dir) if config.data_dir else 'none (state is in memory)'}",
+        f"  services:  {', '.join(own)}; with moto: {', '.join(moto)}",
+        f"  clients:   eval \"$(python -m clients{'' if url == 'http://127.0.0.1:4599' else ' ' + url})\"",
+    ])
+
+
+def background_log_path(port: int) -> str:
+    """Where ``--background`` writes the server log: ``$XDG_STATE_HOME/aws-ml-emulator/server-<port>.log``."""
+    state = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
+    return os.path.join(state, "aws-ml-emulator", f"server-{port}.log")
+
+
+def start_background(argv: list[str], config: Config, deadline_seconds: float = 120.0) -> int:
+    """Re-run this command without ``--background`` in a detached process; return once it answers."""
+    log_path = background_log_path(config.port)
+    os.makedirs(os.path.dirname(log_path), exist_ok=True)
+    with open(log_path, "ab") as log_file:
+        process = subprocess.Popen([sys.executable, "-m", "emulator", *[a for a in argv if a != "--background"]],
+                                   stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+    host = "127.0.0.1" if config.host in ("0.0.0.0", "") else config.host
+    url = f"http://{host}:{config.port}"
+    deadline = time.monotonic() + deadline_seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            print(f"aws-ml-emulator exited with status {process.returncode}; see {log_path}", file=sys.stderr)
+            return 1
+        try:
+            with urllib.request.urlopen(f"{url}/_emulator/health", timeout=1):
+                break
+        except OSError:
+            time.sleep(0.1)
+    else:
+        print(f"aws-ml-emulator did not answer within {deadline_seconds:.0f} s; see {log_path}", file=sys.stderr)
+        return 1
+    print(f"aws-ml-emulator running in the background on {url} (PID {process.pid}; stop it with: kill {process.pid})")
+    print(f"  log:       {log_path}")
+    print(f"  clients:   eval \"$(python -m clients{'' if url == 'http://127.0.0.1:4599' else ' ' + url})\"")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the emulator until interrupted."""
+    """Run the emulator until interrupted (or start it detached with ``--background``)."""
+    argv = sys.argv[1:] if argv is None else argv
     config = parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if "--background" in argv:
+        return start_background(argv, config)
+    configure_logging(config.log_level, config.log_format)
     app = create_app(config)
     server = make_server(config.host, config.port, app, threaded=True)
-    print(f"aws-ml-emulator {__version__} listening on http://{config.host}:{server.server_port}", flush=True)
+    print(banner(config, server.server_port, service_summary(app.emulator)), flush=True)  # type: ignore[attr-defined]
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -9,7 +9,9 @@ from emulator.aws.moto_bridge import moto_wsgi_app
 from emulator.config import Config
 from emulator.engines import warm_up
 from emulator.gateway import AwsGateway
+from emulator.home import HomePage
 from emulator.protocol.models import service_model
+from emulator.request_log import RequestLog
 from emulator.runtime import Emulator
 
 MOTO_SERVICES = ("s3", "sts", "iam", "logs")
@@ -45,8 +47,15 @@ def create_app(config: Config | None = None) -> Flask:
     def health():  # noqa: ANN202
         return jsonify({"status": "running", "version": __version__, "services": service_summary(emulator)})
 
+    @app.post("/_emulator/reset")
+    def reset():  # noqa: ANN202
+        """Forget every resource of every account and region (emulator and moto)."""
+        emulator.reset()
+        return jsonify({"status": "reset"})
+
     from emulator.services.machinelearning import register_routes as register_machinelearning_routes
 
     register_machinelearning_routes(app, emulator)
-    app.wsgi_app = AwsGateway(emulator, app.wsgi_app)  # type: ignore[method-assign]
+    gateway = AwsGateway(emulator, app.wsgi_app)
+    app.wsgi_app = RequestLog(HomePage(gateway), emulator.config.region)  # type: ignore[method-assign]
     return app

@@ -20,6 +20,8 @@ class Config:
     data_dir: str | None = None
     job_grace_seconds: float = 10.0
     max_workers: int = 4
+    log_level: str = "info"
+    log_format: str = "text"
 
     ENV = {
         "host": "EMULATOR_HOST",
@@ -28,6 +30,8 @@ class Config:
         "data_dir": "EMULATOR_DATA_DIR",
         "job_grace_seconds": "EMULATOR_JOB_GRACE_SECONDS",
         "max_workers": "EMULATOR_MAX_WORKERS",
+        "log_level": "EMULATOR_LOG_LEVEL",
+        "log_format": "EMULATOR_LOG_FORMAT",
     }
 
     @classmethod

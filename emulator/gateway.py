@@ -118,6 +118,7 @@ class AwsGateway:
                 caller: Caller, uri_params: dict[str, str] | None, body: bytes | None = None) -> WireResponse | None:
         model = service_model(service)
         request_id = str(uuid.uuid4())
+        environ["emulator.operation"] = (service, operation)  # for the request log
         try:
             op_model = operation_model(service, operation)
         except OperationNotFoundError:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from emulator.aws.moto_bridge import reset_moto
 from emulator.config import Config
 from emulator.jobs import JobRunner
 from emulator.services import provider_classes
@@ -22,6 +23,16 @@ class Emulator:
     def provider(self, service_name: str) -> Provider | None:
         """The provider mounted for ``service_name``, if any."""
         return self.providers.get(service_name)
+
+    def reset(self) -> None:
+        """Forget every resource: a fresh ``StateStore`` and moto's backends reset.
+
+        Jobs still running finish against the state they started with, which nothing
+        reaches any more. moto's state is per process: every emulator in this process
+        (and any ``mock_aws``) loses its S3 buckets, IAM roles and logs too.
+        """
+        self.store = StateStore()
+        reset_moto()
 
     def shutdown(self) -> None:
         """Release background workers."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from importlib.metadata import entry_points
 from typing import Any, Callable, Iterator
 
 import pytest
@@ -12,6 +13,11 @@ from clients.testing import RunningEmulator, running_emulator
 from emulator.config import Config
 
 os.environ.setdefault("SAGEMAKER_SUPPRESS_V2_WARNING", "1")
+
+# The package's pytest plugin (fixtures mock_ml, aws_ml_emulator) comes from its pytest11
+# entry point once installed; a checkout used through PYTHONPATH loads it here instead.
+if not any(ep.name == "aws_ml_emulator" for ep in entry_points(group="pytest11")):
+    pytest_plugins = ["clients.pytest_plugin"]
 
 
 @pytest.fixture(scope="session")

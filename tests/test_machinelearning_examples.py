@@ -34,3 +34,11 @@ def test_seed001_then_seed004_scripts(emulator, tmp_path) -> None:
     default = subprocess.run([sys.executable, str(EXAMPLES / "seed_004_amazonml_predict.py")],
                              env={**env, "AWS_ML_MODEL_ID": model_id}, capture_output=True, text=True, timeout=60)
     assert "Predicted label: setosa" in default.stdout, default.stdout + default.stderr
+
+
+def test_seed004_without_its_model_id_says_what_to_set_and_exits_2(tmp_path) -> None:
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path)}
+    result = subprocess.run([sys.executable, str(EXAMPLES / "seed_004_amazonml_predict.py")], env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "AWS_ML_MODEL_ID is not set" in result.stderr and "Traceback" not in result.stderr

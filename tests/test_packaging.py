@@ -105,9 +105,37 @@ def test_readme_operations_table_is_generated() -> None:
 
 
 def test_clients_prints_shell_exports(tmp_path) -> None:
-    result = subprocess.run([sys.executable, "-m", "clients", "http://127.0.0.1:4700"], capture_output=True, text=True,
-                            check=True, cwd=REPO)
-    exports = dict(line[len("export "):].split("=", 1) for line in result.stdout.splitlines())
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "config"), "TMPDIR": str(tmp_path / "tmp")}
+    os.makedirs(env["TMPDIR"])
+    runs = [subprocess.run([sys.executable, "-m", "clients", "http://127.0.0.1:4700"], capture_output=True, text=True,
+                           check=True, cwd=REPO, env=env) for _ in range(2)]
+    exports = dict(line[len("export "):].split("=", 1) for line in runs[0].stdout.splitlines())
     assert exports["AWS_ENDPOINT_URL"] == "http://127.0.0.1:4700"
     config = exports["SAGEMAKER_USER_CONFIG_OVERRIDE"].strip("'")
+    assert config == str(tmp_path / "config" / "aws-ml-emulator" / "sagemaker-config.yaml")  # one per-user place
     assert "TelemetryOptOut: true" in open(config).read()
+    assert runs[1].stdout == runs[0].stdout  # idempotent: same file, same exports
+    assert os.listdir(tmp_path / "config" / "aws-ml-emulator") == ["sagemaker-config.yaml"]
+    assert os.listdir(env["TMPDIR"]) == []  # no temporary directory left behind
+
+
+def test_background_start_returns_once_the_server_answers(tmp_path) -> None:
+    import signal
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "XDG_STATE_HOME": str(tmp_path / "state")}
+    result = subprocess.run([sys.executable, "-m", "emulator", "--port", str(port), "--background"], cwd=REPO, env=env,
+                            capture_output=True, text=True, timeout=150)
+    assert result.returncode == 0, result.stdout + result.stderr
+    pid = int(re.search(r"PID (\d+)", result.stdout).group(1))
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/_emulator/health", timeout=5) as response:
+            assert response.status == 200  # already answering when the command returned
+        log = tmp_path / "state" / "aws-ml-emulator" / f"server-{port}.log"
+        assert str(log) in result.stdout
+        assert f"listening on http://127.0.0.1:{port}" in log.read_text()
+    finally:
+        os.kill(pid, signal.SIGTERM)

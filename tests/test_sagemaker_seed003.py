@@ -22,10 +22,11 @@ def _exact_knn_accuracy() -> float:
     return float((model.predict(test.iloc[:, 1:].values) == test["Species"]).mean())
 
 
-def test_seed003_sdk_flow_in_process(sagemaker_sdk: RunningEmulator, monkeypatch, capsys) -> None:
+def test_seed003_sdk_flow_in_process(sagemaker_sdk: RunningEmulator, monkeypatch, capsys, tmp_path) -> None:
     """fit prints the log, the metric is exact k-NN's, deploy/predict/delete work (SDK sleeps skipped)."""
     emulator = sagemaker_sdk
     monkeypatch.setenv("S3_DATASET_BUCKET", "seed003-in-process")
+    monkeypatch.setenv("SEED003_WORK_DIR", str(tmp_path / "work"))
     sys.modules.pop("clients.examples.seed_003_knn_iris", None)
     import clients.examples.seed_003_knn_iris as seed
 
@@ -58,4 +59,5 @@ def test_seed003_script_runs_against_a_live_emulator(emulator: RunningEmulator, 
     assert result.returncode == 0, result.stderr[-3000:]
     assert "('accuracy', 0.97" in result.stdout
     assert "Deleted sagemaker-knn-ml-t2-medium" in result.stdout
+    assert list(tmp_path.iterdir()) == []  # nothing written into the working directory
     assert time.monotonic() - started < 120  # SDK's own waits: 5 s + 30 s

@@ -7,8 +7,12 @@ The notebook's code runs unmodified; only the environment points it at the emula
 
 Notebook-only lines are adapted: ``%env`` cells become environment defaults,
 ``!curl`` becomes the shipped ``data/iris.csv``, ``display`` prints, and ``plot``
-draws only when matplotlib is installed. The bucket is created when missing
-(the notebook assumes one exists).
+draws only when matplotlib is installed (``pip install ".[examples]"``). The bucket is
+created when missing (the notebook assumes one exists). The notebook's ``./tmp`` files
+go to a temporary directory, removed at the end, unless ``$SEED003_WORK_DIR`` names one.
+
+The SDK's ``deploy()`` sleeps 30 s before its first DescribeEndpoint whatever the
+endpoint's state; that is most of this script's run time (see the README).
 """
 
 import os
@@ -16,6 +20,7 @@ import random
 import shutil
 import string
 import sys
+import tempfile
 
 EXAMPLE_DIR = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(os.path.dirname(EXAMPLE_DIR)))
@@ -47,8 +52,9 @@ def display(frame) -> None:  # IPython.display.display outside a notebook
     print(frame.to_string())
 
 
-# Define constants
-CSV_PATH = './tmp/iris.csv'
+# Define constants (the notebook's ./tmp is a temporary directory here: no files in the caller's cwd)
+WORK_DIR = os.environ.get('SEED003_WORK_DIR') or tempfile.mkdtemp(prefix='seed003-')
+CSV_PATH = os.path.join(WORK_DIR, 'iris.csv')
 S3_DATASET_BUCKET = os.getenv('S3_DATASET_BUCKET')
 S3_DATASET_TRAIN = os.getenv('S3_DATASET_TRAIN')
 S3_DATASET_TEST = os.getenv('S3_DATASET_TEST')
@@ -90,7 +96,7 @@ def plot(df: pd.DataFrame) -> None:
 
 def upload_csv_to_s3(df: pd.DataFrame, object_path: str) -> str:
     filename = ''.join([random.choice(string.digits + string.ascii_lowercase) for i in range(10)])
-    path = os.path.abspath(os.path.join('./tmp', filename))
+    path = os.path.abspath(os.path.join(WORK_DIR, filename))
     df.to_csv(path, header=False, index=False)
     # Change content-type because the default is binary/octet-stream
     bucket.upload_file(path, object_path, ExtraArgs={'ContentType': 'text/csv'})
@@ -163,7 +169,7 @@ def delete_endpoint(predictor: Predictor) -> None:
 def main() -> pd.DataFrame:
     """The notebook's ``if __name__ == '__main__'`` cells in order; returns the predictions table."""
     global train_df, test_df, train_object_path, test_object_path, knn, predictor
-    os.makedirs('tmp', exist_ok=True)  # !mkdir -p tmp
+    os.makedirs(WORK_DIR, exist_ok=True)  # !mkdir -p tmp
     shutil.copy(os.path.join(EXAMPLE_DIR, 'data', 'iris.csv'), CSV_PATH)  # !curl -o tmp/iris.csv ...
     if bucket.creation_date is None:
         bucket.create()
@@ -189,4 +195,8 @@ def main() -> pd.DataFrame:
 
 
 if __name__ == '__main__':
-    main()
+    try:
+        main()
+    finally:
+        if not os.environ.get('SEED003_WORK_DIR'):
+            shutil.rmtree(WORK_DIR, ignore_errors=True)

@@ -23,8 +23,13 @@ os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "test")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 os.environ.setdefault("AWS_ENDPOINT_URL", "http://127.0.0.1:4599")
 
+model_id = os.environ.get("AWS_ML_MODEL_ID")
+if not model_id:
+    print("AWS_ML_MODEL_ID is not set: set it to the ML model to predict with, e.g. the\n"
+          "  export AWS_ML_MODEL_ID=learn-ml-...\n"
+          "line printed by clients/examples/seed_001_amazonml_create_flow.py", file=sys.stderr)
+    sys.exit(2)
 machinelearning = boto3.client("machinelearning")
-model_id = os.environ["AWS_ML_MODEL_ID"]
 names = os.environ.get("AWS_ML_RECORD_HEADER", "Sepal.Length,Sepal.Width,Petal.Length,Petal.Width").split(",")
 
 try:

@@ -52,6 +52,13 @@ def moto_implements(service_name: str, operation_name: str) -> bool:
     return callable(getattr(responses, xform_name(operation_name), None))
 
 
+def reset_moto() -> None:
+    """Forget every resource moto holds, in every account and region (moto's state is per process)."""
+    from moto.moto_api._internal.models import moto_api_backend
+
+    moto_api_backend.reset()
+
+
 def call_moto(environ: dict[str, Any], start_response: Callable[..., Any], account_id: str) -> Iterable[bytes]:
     """Forward a WSGI request to moto with the emulator's account for the caller.
 

@@ -12,6 +12,7 @@ from emulator.aws.s3 import S3AccessError
 from emulator.context import RequestContext
 from emulator.engines import lazy
 from emulator.engines.amazonml.errors import DataProcessingError, EngineInputError
+from emulator.lifecycle import job_created, job_status
 from emulator.protocol.errors import ServiceError
 
 from .describe import describe
@@ -137,6 +138,7 @@ def status_text(obj: Resource) -> str:
 def submit(ctx: RequestContext, state: MachineLearningState, obj: Resource, body: Callable[[], None],
            after: Iterable[Any] = (), cleanup: Callable[[], None] | None = None) -> None:
     """Under the lock: run ``body`` as ``obj``'s background job once the ``after`` futures end."""
+    job_created(obj.label, obj.id, obj.status)
     obj.future = ctx.emulator.jobs.submit(lambda: guard(state, obj, body, cleanup),
                                           after=[f for f in after if f is not None])
 
@@ -228,6 +230,7 @@ def delete_object(ctx: RequestContext, kind: Kind, request: dict[str, Any],
         if not obj.deleted:
             obj.status = "DELETED"
             obj.touch()
+            job_status(obj.label, obj.id, "DELETED", final=True)
         if release is not None:
             release(obj)
     return {kind.id_member: obj.id}

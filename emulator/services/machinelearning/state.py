@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from emulator.lifecycle import job_status
+
 
 def now() -> datetime:
     """Timezone-aware current time (the serialiser turns it into epoch seconds)."""
@@ -34,6 +36,7 @@ class Resource:
     log_uri: str | None = None
 
     kind = "Resource"
+    label = "resource"  # how the lifecycle log names the type
 
     def touch(self) -> None:
         """Stamp LastUpdatedAt."""
@@ -44,6 +47,7 @@ class Resource:
         self.status = "INPROGRESS"
         self.started_at = now()
         self.touch()
+        job_status(self.label, self.id, self.status)
 
     def finish(self, status: str, message: str | None = None) -> None:
         """End in ``status`` (COMPLETED/FAILED) with an optional Message; records ComputeTime."""
@@ -53,6 +57,7 @@ class Resource:
         if self.started_at is not None:
             self.compute_time = int((self.finished_at - self.started_at).total_seconds() * 1000)
         self.touch()
+        job_status(self.label, self.id, status, message, final=True)
 
     @property
     def deleted(self) -> bool:
@@ -79,6 +84,7 @@ class DataSource(Resource):
     files: list[str] = field(default_factory=list)  # s3:// URI of every input file
 
     kind = "DataSource"
+    label = "data source"
 
 
 @dataclass
@@ -98,6 +104,7 @@ class MLModel(Resource):
     schema_text: str | None = None
 
     kind = "MLModel"
+    label = "ML model"
 
 
 @dataclass
@@ -116,6 +123,7 @@ class Evaluation(ModelJob):
     metrics: dict[str, str] | None = None
 
     kind = "Evaluation"
+    label = "evaluation"
 
 
 @dataclass
@@ -127,6 +135,7 @@ class BatchPrediction(ModelJob):
     invalid_records: int | None = None
 
     kind = "BatchPrediction"
+    label = "batch prediction"
 
 
 TABLES: dict[str, str] = {"DataSource": "data_sources", "MLModel": "models", "Evaluation": "evaluations",

@@ -10,6 +10,7 @@ from typing import Any
 from emulator.aws.s3 import S3AccessError, S3Store
 from emulator.context import RequestContext
 from emulator.engines import sagemaker as engine
+from emulator.lifecycle import job_created, job_status
 from emulator.services.sagemaker.errors import validation
 from emulator.services.sagemaker.listing import list_page
 from emulator.services.sagemaker.state import HostedVariant, SageMakerState
@@ -156,6 +157,7 @@ class HostingOperations:
                 "DataCaptureConfig": _capture_summary(config),
             }
             _set_tags(state, arn, request.get("Tags"))
+        job_created("endpoint", name, "Creating")
         self._deploy(ctx, state, name, copy.deepcopy(config), "Creating")
         return {"EndpointArn": arn}
 
@@ -169,6 +171,7 @@ class HostingOperations:
             endpoint["EndpointStatus"] = "Updating"
             endpoint["LastModifiedTime"] = _now()
             endpoint.pop("FailureReason", None)
+        job_status("endpoint", request["EndpointName"], "Updating")
         self._deploy(ctx, state, request["EndpointName"], copy.deepcopy(config), "Updating")
         return {"EndpointArn": endpoint["EndpointArn"]}
 
@@ -196,6 +199,7 @@ class HostingOperations:
                 state.hosted[name] = hosted
                 endpoint.update(EndpointStatus="InService", EndpointConfigName=config["EndpointConfigName"],
                                 LastModifiedTime=_now(), ProductionVariants=_variant_summaries(config, models))
+            job_status("endpoint", name, "InService", final=True)
 
         self.emulator.jobs.wait(self.emulator.jobs.submit(deploy))  # type: ignore[attr-defined]
 
@@ -210,6 +214,7 @@ class HostingOperations:
             else:
                 endpoint.update(EndpointStatus="Failed", FailureReason=reason)
             endpoint["LastModifiedTime"] = _now()
+        job_status("endpoint", name, endpoint["EndpointStatus"], endpoint["FailureReason"], final=True)
 
     def describe_endpoint(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         return _describe(ctx, ENDPOINT, request["EndpointName"])

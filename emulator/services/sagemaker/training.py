@@ -13,6 +13,7 @@ from emulator.aws.s3 import S3AccessError, S3Store
 from emulator.context import RequestContext
 from emulator.engines import sagemaker as engine
 from emulator.jobs import JobRunner
+from emulator.lifecycle import job_created, job_status
 from emulator.services.sagemaker.channels import ChannelReadError, read_channels
 from emulator.services.sagemaker.errors import in_use, validation
 from emulator.services.sagemaker.listing import list_page
@@ -75,6 +76,8 @@ class TrainingJobRun:
             if status:
                 job["TrainingJobStatus"] = status
             job["LastModifiedTime"] = now
+        if status is None:
+            job_status("training job", self.name, secondary[0])
 
     def _over_max_runtime(self) -> bool:
         job = self.job
@@ -140,6 +143,8 @@ class TrainingJobRun:
             if reason:
                 job["FailureReason"] = reason
             self.state.stop_requested.discard(self.name)
+        job_status("training job", self.name, status if secondary[0] == status else f"{status} ({secondary[0]})",
+                   reason, final=True)
 
     def flush_logs(self) -> None:
         if self.log_lines:
@@ -189,6 +194,7 @@ class TrainingOperations:
             job["SecondaryStatusTransitions"][-1]["EndTime"] = now
             job["SecondaryStatusTransitions"].append({"Status": STOPPING[0], "StartTime": now, "StatusMessage": STOPPING[1]})
             job.update(TrainingJobStatus="Stopping", SecondaryStatus=STOPPING[0], LastModifiedTime=now)
+        job_status("training job", name, STOPPING[0], "StopTrainingJob was called")
         return None
 
 
@@ -246,6 +252,7 @@ def start_training_job(ctx: RequestContext, state: SageMakerState, jobs: JobRunn
                          f"with this name already exists ({state.training_jobs[name]['TrainingJobArn']})")
         state.training_jobs[name] = job
         state.tags[arn] = {t["Key"]: t.get("Value", "") for t in request.get("Tags") or []}
+    job_created("training job", name, STARTING[0])
     run = TrainingJobRun(state, name, ctx.s3(), ctx.logs(), ctx.metrics())
     state.training_futures[name] = jobs.submit(run.run)
     return job
