@@ -10,7 +10,7 @@ from werkzeug.serving import make_server
 
 from emulator import __version__
 from emulator.app import create_app
-from emulator.config import Config
+from emulator.config import Config, parse_databases
 
 
 def parse_args(argv: list[str] | None = None) -> Config:
@@ -24,10 +24,17 @@ def parse_args(argv: list[str] | None = None) -> Config:
     parser.add_argument("--job-grace-seconds", type=float, default=base.job_grace_seconds,
                         help="how long a create call waits for its job (EMULATOR_JOB_GRACE_SECONDS)")
     parser.add_argument("--max-workers", type=int, default=base.max_workers, help="background job threads (EMULATOR_MAX_WORKERS)")
+    parser.add_argument("--database", action="append", default=[], metavar="ID=URL",
+                        help="RDS instance / Redshift cluster ID -> database URL, or a file of such lines; "
+                             "repeatable (EMULATOR_DATABASES)")
     parser.add_argument("--version", action="version", version=__version__)
     args = parser.parse_args(argv)
+    try:
+        databases = {**base.databases, **parse_databases(args.database)}
+    except ValueError as exc:
+        parser.error(str(exc))
     return Config(host=args.host, port=args.port, region=args.region, data_dir=args.data_dir,
-                  job_grace_seconds=args.job_grace_seconds, max_workers=args.max_workers)
+                  job_grace_seconds=args.job_grace_seconds, max_workers=args.max_workers, databases=databases)
 
 
 def main(argv: list[str] | None = None) -> int:
