@@ -341,3 +341,80 @@ def test_rds_mysql_instance_through_the_emulator_rds_api(emulator, aws, bucket, 
     assert missing["Status"] == "FAILED" and "no_such_table' doesn't exist" in missing["Message"]
     unknown = rds_source(ml, bucket, "no-such-instance", query)
     assert unknown["Status"] == "FAILED" and unknown["Message"].startswith("DBInstance no-such-instance not found.")
+
+
+# ---------------------------------------------------------------- configuration and the reader, without HTTP
+def test_database_option_environment_and_file(tmp_path) -> None:
+    from emulator.__main__ import parse_args
+
+    listing = tmp_path / "databases.txt"
+    listing.write_text("# RDS and Redshift\nsales-db = mysql://ml@127.0.0.1:3306  # MariaDB\n"
+                       "dw=postgresql://ml@127.0.0.1:5432/dev\n")
+    config = parse_args(["--database", "a=postgresql://u@h:1", "--database", str(listing)])
+    assert config.databases == {"a": "postgresql://u@h:1", "sales-db": "mysql://ml@127.0.0.1:3306",
+                                "dw": "postgresql://ml@127.0.0.1:5432/dev"}
+    env = Config.from_env({"EMULATOR_DATABASES": "x=postgresql://p@q:5 y=mysql://c@d"})
+    assert env.databases == {"x": "postgresql://p@q:5", "y": "mysql://c@d"}
+    with pytest.raises(SystemExit):
+        parse_args(["--database", "not-a-mapping"])
+    with pytest.raises(SystemExit):
+        parse_args(["--database", "a=127.0.0.1:3306"])
+
+
+def test_identifiers_resolve_through_mapping_then_emulator_endpoints(emulator, aws) -> None:
+    from emulator.services.machinelearning.database_sources import DatabaseQuery, resolve_url
+
+    def query(service: str, identifier: str) -> DatabaseQuery:
+        return DatabaseQuery(service, identifier, "dev", "u", "password1", "SELECT 1")
+
+    assert resolve_url({"c1": "postgresql://x@h:1"}, ACCOUNT, REGION, query("redshift", "c1")) == "postgresql://x@h:1"
+    instance = uid("pg")
+    endpoint = aws("rds").create_db_instance(DBInstanceIdentifier=instance, DBInstanceClass="db.t3.micro",
+                                             Engine="postgres", MasterUsername="u", MasterUserPassword="password1",
+                                             AllocatedStorage=20)["DBInstance"]["Endpoint"]
+    address, port = endpoint["Address"], endpoint["Port"]
+    assert resolve_url({}, ACCOUNT, REGION, query("rds", instance)) == f"postgresql://127.0.0.1:{port}"
+    mapped = {f"{address}:{port}": "postgresql://a@10.0.0.5:6543"}
+    assert resolve_url(mapped, ACCOUNT, REGION, query("rds", instance)) == "postgresql://a@10.0.0.5:6543"
+    from emulator.engines.amazonml.errors import DataProcessingError
+    with pytest.raises(DataProcessingError, match=f"^DBInstance {instance} not found"):
+        resolve_url({}, "210987654321", REGION, query("rds", instance))  # another account's instance
+    with pytest.raises(DataProcessingError, match=f"^Cluster {instance} not found"):
+        resolve_url({}, ACCOUNT, REGION, query("redshift", instance))
+
+
+def test_rows_stream_through_a_server_side_cursor_in_batches(postgres) -> None:
+    from emulator.databases import database_url, query_rows
+
+    url = database_url(postgres.url, USER, PASSWORD, DATABASE)
+    observer = postgres.connect()
+    sizes, seen_by_server = [], []
+    with query_rows(url, "SELECT id, label FROM digits ORDER BY id", batch_rows=500) as result:
+        assert result.columns == ["id", "label"]
+        for batch in result.batches:
+            sizes.append(len(batch))
+            seen_by_server.append(observer.execute(
+                "SELECT query FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                (DATABASE,)).fetchall())
+        assert result.kinds == ["number", "number"]
+    observer.close()
+    assert sizes == [500, 500, 500, 297]
+    activity = " ".join(str(row) for rows in seen_by_server for row in rows)
+    print(activity)
+    # the rows come batch by batch from a server-side cursor, not in one result set
+    assert activity.count("FETCH FORWARD 500 FROM") >= 3, activity
+
+
+def test_missing_driver_names_the_extra(monkeypatch) -> None:
+    import sys
+
+    from emulator.databases import DatabaseError, database_url, query_rows
+
+    url = database_url("postgresql://u@127.0.0.1:1", "u", "pw", "db")
+    monkeypatch.setitem(sys.modules, "psycopg", None)
+    with pytest.raises(DatabaseError, match=r"optional extra 'databases'.*aws-ml-emulator\[databases\]"):
+        with query_rows(url, "SELECT 1"):
+            pass
+    monkeypatch.setitem(sys.modules, "sqlalchemy", None)
+    with pytest.raises(DatabaseError, match=r"optional extra 'databases'"):
+        database_url("mysql://u@h:1")
