@@ -5,6 +5,7 @@ the RDS MySQL instance (skipped with the reason where either cannot start)."""
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import json
 import random
@@ -190,6 +191,19 @@ def test_redshift_table_becomes_completed_data_source_and_model_predicts(db_emul
                  for row in rows]
     accuracy = np.mean([p == str(row[65]) for p, row in zip(predicted, rows)])
     assert accuracy >= 0.8, predicted
+    # a batch prediction on a data source whose schema is inferred (no label column)
+    unlabelled = redshift_source(ml, db_bucket, f"SELECT {', '.join(PIXELS)} FROM digits WHERE id % 10 = 0 ORDER BY id")
+    assert unlabelled["Status"] == "COMPLETED", unlabelled.get("Message")
+    bp = uid("bp")
+    ml.create_batch_prediction(BatchPredictionId=bp, MLModelId=model, OutputUri=f"s3://{db_bucket}/out/",
+                               BatchPredictionDataSourceId=unlabelled["DataSourceId"])
+    assert ml.get_batch_prediction(BatchPredictionId=bp)["Status"] == "COMPLETED"
+    result_key = f"out/batch-prediction/result/{bp}-0000_part_00.gz"
+    lines = gzip.decompress(s3.get_object(Bucket=db_bucket, Key=result_key)["Body"].read()).decode().splitlines()
+    header, scores = lines[0].split(","), [[float(v) for v in line.split(",")] for line in lines[1:]]
+    labels = [row[65] for row in _digits_rows() if row[0] % 10 == 0]
+    assert len(scores) == len(labels) == 180
+    assert np.mean([header[int(np.argmax(s))] == str(y) for s, y in zip(scores, labels)]) >= 0.8
 
 
 def test_seed001_flow_on_redshift_equals_s3_flow_on_the_same_rows(db_emulator, ml, db_bucket) -> None:
