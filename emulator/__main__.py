@@ -15,8 +15,11 @@ from emulator.config import Config, parse_databases
 
 def parse_args(argv: list[str] | None = None) -> Config:
     """Options override ``EMULATOR_*`` environment variables, which override defaults."""
-    base = Config.from_env()
     parser = argparse.ArgumentParser(prog="aws-ml-emulator", description="Local emulator of AWS ML services.")
+    try:
+        base = Config.from_env()
+    except ValueError as exc:
+        parser.error(str(exc))
     parser.add_argument("--host", default=base.host, help="bind address (default 127.0.0.1; EMULATOR_HOST)")
     parser.add_argument("--port", type=int, default=base.port, help=f"port (default {base.port}; EMULATOR_PORT)")
     parser.add_argument("--region", default=base.region, help="region for unsigned requests (EMULATOR_REGION)")
