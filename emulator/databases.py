@@ -93,15 +93,20 @@ def _type_kind(dbapi: Any, type_code: Any) -> str:
 
 def _refining(batches: Iterator[Sequence[tuple[Any, ...]]], declared: list[str],
               result: QueryResult) -> Iterator[Sequence[tuple[Any, ...]]]:
-    """Yield the batches; a column's kind is that of its non-null values where they agree."""
-    seen: list[set[str]] = [set() for _ in declared]
+    """Yield the batches; a column's kind becomes that of its first non-null value (a
+    PostgreSQL or MySQL column has one Python type, e.g. MySQL's NEWDECIMAL -> Decimal)."""
+    kinds = list(declared)
+    pending = set(range(len(declared)))
     for batch in batches:
-        for row in batch:
-            for i, value in enumerate(row):
-                if value is not None:
-                    seen[i].add(_value_kind(value))
+        if pending:
+            for row in batch:
+                for i in [i for i in pending if row[i] is not None]:
+                    kinds[i] = _value_kind(row[i])
+                    pending.discard(i)
+                if not pending:
+                    break
         yield batch
-    result.kinds = [next(iter(s)) if len(s) == 1 else ("text" if s else d) for s, d in zip(seen, declared)]
+    result.kinds = kinds
 
 
 def _message(exc: Exception) -> str:

@@ -13,10 +13,11 @@ from __future__ import annotations
 import csv
 import dataclasses
 import datetime
+import decimal
 import io
 import json
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from emulator.aws.db_endpoints import rds_instance, redshift_cluster
 from emulator.aws.s3 import S3Store, split_s3_uri
@@ -25,7 +26,7 @@ from emulator.engines.amazonml.errors import DataProcessingError
 
 from .common import join_uri
 
-PART_BYTES = 64 * 1024 * 1024
+PART_BYTES = 16 * 1024 * 1024  # bounds the staging buffer
 BATCH_ROWS = 1000
 TEXT_MIN_MEAN_WORDS = 2.0  # [U] a string column whose values average more words than this is TEXT
 
@@ -67,19 +68,29 @@ def resolve_url(databases: dict[str, str], account_id: str, region: str, target:
     return f"{endpoint.scheme}://127.0.0.1:{endpoint.port}"
 
 
+def _text(value: str) -> str:
+    """Newlines, which Amazon ML's CSV cannot hold inside a value, become spaces."""
+    if "\n" in value or "\r" in value:
+        return value.replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
+    return value
+
+
+_FORMATS: dict[type, Callable[[Any], str]] = {
+    str: _text, int: str, float: repr, decimal.Decimal: str, bool: lambda v: "t" if v else "f",
+    type(None): lambda v: "",
+}
+
+
 def _cell(value: Any) -> str:
-    """A query value as Amazon ML CSV text (newlines, which it cannot hold, become spaces)."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "t" if value else "f"
-    if isinstance(value, float):
-        return repr(value)
+    """A query value as Amazon ML CSV text: NULL empty, booleans t/f (as UNLOAD writes them)."""
+    fmt = _FORMATS.get(type(value))
+    if fmt is not None:
+        return fmt(value)
     if isinstance(value, (datetime.date, datetime.time)):
         return value.isoformat()
     if isinstance(value, (bytes, bytearray, memoryview)):
         return bytes(value).hex()
-    return str(value).replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
+    return _text(str(value))
 
 
 @dataclass
@@ -120,13 +131,13 @@ def stage_query(url: Any, query: str, s3: S3Store, prefix_uri: str, expected_col
                 buffer.truncate()
 
             for batch in result.batches:
-                for row in batch:
-                    cells = [_cell(v) for v in row]
-                    writer.writerow(cells)
-                    for i, (value, text) in enumerate(zip(row, cells)):
-                        if isinstance(value, str) and text.strip():
-                            words[i] += len(text.split())
-                            counts[i] += 1
+                writer.writerows([_cell(v) for v in row] for row in batch)
+                if expected_columns is None:  # word counts only serve schema inference
+                    for row in batch:
+                        for i, value in enumerate(row):
+                            if type(value) is str and value.strip():
+                                words[i] += len(value.split())
+                                counts[i] += 1
                 staged.rows += len(batch)
                 if buffer.tell() >= PART_BYTES:
                     flush()
