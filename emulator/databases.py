@@ -26,6 +26,8 @@ DRIVERS = {
     "mysql": "mysql+pymysql", "mariadb": "mysql+pymysql", "mysql+pymysql": "mysql+pymysql",
 }
 CONNECT_TIMEOUT_SECONDS = 10
+# the query runs in a read-only transaction: a data source never changes the database
+READ_ONLY = {"postgresql": "SET TRANSACTION READ ONLY", "mysql": "SET SESSION TRANSACTION READ ONLY"}
 
 
 class DatabaseError(Exception):
@@ -121,7 +123,8 @@ def _message(exc: Exception) -> str:
 
 @contextmanager
 def query_rows(url: Any, query: str, batch_rows: int = 1000) -> Iterator[QueryResult]:
-    """Connect to ``url`` (from :func:`database_url`), run ``query`` and stream its rows.
+    """Connect to ``url`` (from :func:`database_url`), run ``query`` (a SELECT, in a read-only
+    transaction) and stream its rows.
 
     Raises :class:`DatabaseError` with the database's message for a refused connection,
     an unknown database, a SQL error or a missing driver, also while iterating.
@@ -135,6 +138,7 @@ def query_rows(url: Any, query: str, batch_rows: int = 1000) -> Iterator[QueryRe
                             f"'{EXTRA}': pip install 'aws-ml-emulator[{EXTRA}]'") from None
     try:
         with engine.connect() as conn:
+            conn.exec_driver_sql(READ_ONLY[engine.dialect.name])
             try:
                 result = conn.execution_options(stream_results=True, max_row_buffer=batch_rows,
                                                 no_parameters=True).exec_driver_sql(query)

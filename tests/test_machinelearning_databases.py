@@ -248,6 +248,9 @@ def test_seed001_flow_on_redshift_equals_s3_flow_on_the_same_rows(db_emulator, m
     ("SELECT * FROM no_such_table", PASSWORD, DATABASE, 'relation "no_such_table" does not exist'),
     ("SELEKT * FROM digits", PASSWORD, DATABASE, 'syntax error at or near "SELEKT"'),
     ("SELECT * FROM digits", PASSWORD, "nosuchdb", 'database "nosuchdb" does not exist'),
+    ("WITH gone AS (DELETE FROM digits RETURNING id) SELECT id FROM gone", PASSWORD, DATABASE,
+     "must not contain data-modifying statements"),
+    ("-- clean up\nDROP TABLE digits", PASSWORD, DATABASE, 'syntax error at or near "DROP"'),
 ])
 def test_database_refusals_fail_the_data_source_with_its_message(ml, db_bucket, query, password, database,
                                                                  message) -> None:
@@ -351,6 +354,11 @@ def test_rds_mysql_instance_through_the_emulator_rds_api(emulator, aws, bucket, 
     assert len(rows) == 60 and rows[3] == {"region": "north", "amount": "13.75", "returned": "0"}
     denied = rds_source(ml, bucket, instance, query, password="wrong-password")
     assert denied["Status"] == "FAILED" and f"Access denied for user '{USER}'" in denied["Message"]
+    for statement in ("DELETE FROM sales", "/* tidy */ TRUNCATE sales"):  # the query runs read-only
+        refused = rds_source(ml, bucket, instance, statement)
+        assert refused["Status"] == "FAILED"
+        assert refused["Message"] == "Cannot execute statement in a READ ONLY transaction (error 1792)"
+    assert len(records(emulator, rds_source(ml, bucket, instance, "(SELECT id FROM sales)")["DataSourceId"])) == 60
     missing = rds_source(ml, bucket, instance, "SELECT * FROM no_such_table")
     assert missing["Status"] == "FAILED" and "no_such_table' doesn't exist" in missing["Message"]
     unknown = rds_source(ml, bucket, "no-such-instance", query)
