@@ -3,6 +3,7 @@ the RDS and Redshift APIs): identifier -> engine, address and port, per account 
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
 
@@ -22,6 +23,8 @@ class DatabaseEndpoint:
 
 def rds_instance(account_id: str, region: str, identifier: str) -> DatabaseEndpoint | None:
     """The RDS DB instance ``identifier`` created in moto, if any."""
+    if "moto.rds.models" not in sys.modules:  # no RDS call yet: skip moto's slow import (seconds)
+        return None
     from moto.rds.models import rds_backends
 
     instance = rds_backends[account_id][region].databases.get(identifier)
@@ -32,6 +35,8 @@ def rds_instance(account_id: str, region: str, identifier: str) -> DatabaseEndpo
 
 def redshift_cluster(account_id: str, region: str, identifier: str) -> DatabaseEndpoint | None:
     """The Redshift cluster ``identifier`` created in moto, if any."""
+    if "moto.redshift.models" not in sys.modules:  # no Redshift call yet
+        return None
     from moto.redshift.models import redshift_backends
 
     cluster = redshift_backends[account_id][region].clusters.get(identifier)
