@@ -399,6 +399,11 @@ def test_identifiers_resolve_through_mapping_then_emulator_endpoints(emulator, a
     mapped = {f"{address}:{port}": "postgresql://a@10.0.0.5:6543"}
     assert resolve_url(mapped, ACCOUNT, REGION, query("rds", instance)) == "postgresql://a@10.0.0.5:6543"
     from emulator.engines.amazonml.errors import DataProcessingError
+    oracle = uid("ora")
+    aws("rds").create_db_instance(DBInstanceIdentifier=oracle, DBInstanceClass="db.t3.micro", Engine="oracle-ee",
+                                  MasterUsername="u", MasterUserPassword="password1", AllocatedStorage=20)
+    with pytest.raises(DataProcessingError, match="runs oracle-ee; Amazon ML reads MySQL"):
+        resolve_url({}, ACCOUNT, REGION, query("rds", oracle))
     with pytest.raises(DataProcessingError, match=f"^DBInstance {instance} not found"):
         resolve_url({}, "210987654321", REGION, query("rds", instance))  # another account's instance
     with pytest.raises(DataProcessingError, match=f"^Cluster {instance} not found"):

@@ -16,9 +16,14 @@ class DatabaseEndpoint:
     port: int
 
     @property
-    def scheme(self) -> str:
-        """The URL scheme of the engine's protocol: postgresql (PostgreSQL, Redshift) or mysql."""
-        return "postgresql" if "postgres" in self.engine or self.engine == "redshift" else "mysql"
+    def scheme(self) -> str | None:
+        """The URL scheme of the engine's protocol: postgresql (PostgreSQL, Redshift), mysql
+        (MySQL, MariaDB, Aurora MySQL), or None (Oracle, SQL Server ...)."""
+        if "postgres" in self.engine or self.engine == "redshift":
+            return "postgresql"
+        if "mysql" in self.engine or self.engine in ("mariadb", "aurora"):
+            return "mysql"
+        return None
 
 
 def rds_instance(account_id: str, region: str, identifier: str) -> DatabaseEndpoint | None:

@@ -65,6 +65,9 @@ def resolve_url(databases: dict[str, str], account_id: str, region: str, target:
     for key in (f"{endpoint.address}:{endpoint.port}", endpoint.address):
         if key in databases:
             return databases[key]
+    if endpoint.scheme is None:
+        raise DataProcessingError(f"DBInstance {target.identifier} runs {endpoint.engine}; Amazon ML reads MySQL "
+                                  f"(and, in this emulator, PostgreSQL) databases only")
     return f"{endpoint.scheme}://127.0.0.1:{endpoint.port}"
 
 
