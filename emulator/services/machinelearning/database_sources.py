@@ -123,12 +123,13 @@ def stage_query(url: Any, query: str, s3: S3Store, prefix_uri: str, expected_col
                     f"but the data schema declares {expected_columns} attributes")
             words = [0] * len(result.columns)
             counts = [0] * len(result.columns)
-            buffer = io.StringIO()
-            writer = csv.writer(buffer, lineterminator="\n")
+            buffer = io.BytesIO()  # UTF-8 CSV of the current part, encoded as it is written
+            writer = csv.writer(io.TextIOWrapper(buffer, encoding="utf-8", newline="", write_through=True),
+                                lineterminator="\n")
 
             def flush() -> None:
                 key = f"{prefix}{len(staged.keys):04d}_part_00"
-                s3.put(bucket, key, buffer.getvalue().encode("utf-8"))
+                s3.put(bucket, key, buffer.getvalue())
                 staged.keys.append(key)
                 buffer.seek(0)
                 buffer.truncate()
