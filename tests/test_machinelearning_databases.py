@@ -445,3 +445,27 @@ def test_missing_driver_names_the_extra(monkeypatch) -> None:
     monkeypatch.setitem(sys.modules, "sqlalchemy", None)
     with pytest.raises(DatabaseError, match=r"optional extra 'databases'"):
         database_url("mysql://u@h:1")
+
+
+def test_large_results_stage_as_several_parts_and_split_disjointly(db_emulator, ml, db_bucket, monkeypatch) -> None:
+    from emulator.services.machinelearning import database_sources
+
+    monkeypatch.setattr(database_sources, "PART_BYTES", 60_000)  # the emulator runs in this process
+    monkeypatch.setattr(database_sources, "BATCH_ROWS", 200)  # parts end at batch boundaries
+    query = f"SELECT {', '.join(PIXELS)}, label FROM digits ORDER BY id"
+    train = redshift_source(ml, db_bucket, query, schema=DIGITS_SCHEMA, rearrangement=split(False))
+    test = redshift_source(ml, db_bucket, query, schema=DIGITS_SCHEMA, rearrangement=split(True))
+    assert train["Status"] == test["Status"] == "COMPLETED"
+    s3 = db_emulator.client("s3")
+    listed = s3.list_objects_v2(Bucket=db_bucket, Prefix=f"staging/{train['DataSourceId']}/")["Contents"]
+    keys = [o["Key"].rsplit("/", 1)[1] for o in listed]
+    assert keys == [f"{i:04d}_part_00" for i in range(len(keys))] and len(keys) >= 3
+    assert train["NumberOfFiles"] == len(keys) and train["DataSizeInBytes"] == sum(o["Size"] for o in listed)
+    parts = b"".join(s3.get_object(Bucket=db_bucket, Key=o["Key"])["Body"].read() for o in listed)
+    assert parts == staged_csv(_digits_rows())
+    # rows are identified by content + position: the split and its complement partition the table
+    as_rows = lambda ds: [tuple(r[p] for p in PIXELS + ["label"]) for r in records(db_emulator, ds["DataSourceId"])]  # noqa: E731
+    train_rows, test_rows = as_rows(train), as_rows(test)
+    everything = [tuple(str(v) for v in row[1:]) for row in _digits_rows()]
+    assert sorted(train_rows + test_rows) == sorted(everything)
+    assert 0.6 < len(train_rows) / len(everything) < 0.8
