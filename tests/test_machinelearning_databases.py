@@ -464,8 +464,8 @@ def test_large_results_stage_as_several_parts_and_split_disjointly(db_emulator, 
     parts = b"".join(s3.get_object(Bucket=db_bucket, Key=o["Key"])["Body"].read() for o in listed)
     assert parts == staged_csv(_digits_rows())
     # rows are identified by content + position: the split and its complement partition the table
-    as_rows = lambda ds: [tuple(r[p] for p in PIXELS + ["label"]) for r in records(db_emulator, ds["DataSourceId"])]  # noqa: E731
-    train_rows, test_rows = as_rows(train), as_rows(test)
+    train_rows, test_rows = ([tuple(r[p] for p in PIXELS + ["label"]) for r in records(db_emulator, ds["DataSourceId"])]
+                             for ds in (train, test))
     everything = [tuple(str(v) for v in row[1:]) for row in _digits_rows()]
     assert sorted(train_rows + test_rows) == sorted(everything)
     assert 0.6 < len(train_rows) / len(everything) < 0.8
