@@ -9,7 +9,7 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY emulator ./emulator
 COPY clients ./clients
-RUN pip install --no-cache-dir .
+RUN pip install --no-cache-dir ".[databases]"
 
 VOLUME ["/data"]
 EXPOSE 4599

@@ -13,7 +13,7 @@ from werkzeug.serving import make_server
 
 from emulator import __version__
 from emulator.app import create_app, service_summary
-from emulator.config import Config
+from emulator.config import Config, parse_databases
 from emulator.log_setup import LOG_FORMATS, configure_logging
 
 
@@ -32,21 +32,32 @@ def _parser(base: Config) -> argparse.ArgumentParser:
                         help="server log format (default text; EMULATOR_LOG_FORMAT)")
     parser.add_argument("--background", action="store_true",
                         help="start in a detached process, wait until it answers, print its PID and log file, return")
+    parser.add_argument("--database", action="append", default=[], metavar="ID=URL",
+                        help="RDS instance / Redshift cluster ID -> database URL, or a file of such lines; "
+                             "repeatable (EMULATOR_DATABASES)")
     parser.add_argument("--version", action="version", version=__version__)
     return parser
 
 
 def parse_args(argv: list[str] | None = None) -> Config:
     """Options override ``EMULATOR_*`` environment variables, which override defaults."""
-    parser = _parser(Config.from_env())
+    try:
+        base = Config.from_env()
+    except ValueError as exc:  # a malformed EMULATOR_* value is a usage error, not a traceback
+        _parser(Config()).error(str(exc))
+    parser = _parser(base)
     args = parser.parse_args(argv)
     for option, value, allowed in (("--log-level", args.log_level, ("debug", "info", "warning", "error")),
                                    ("--log-format", args.log_format, LOG_FORMATS)):
         if value not in allowed:  # argparse checks choices on the command line, not on EMULATOR_* defaults
             parser.error(f"argument {option}: invalid choice: {value!r} (choose from {', '.join(allowed)})")
+    try:
+        databases = {**base.databases, **parse_databases(args.database)}
+    except ValueError as exc:
+        parser.error(str(exc))
     return Config(host=args.host, port=args.port, region=args.region, data_dir=args.data_dir,
                   job_grace_seconds=args.job_grace_seconds, max_workers=args.max_workers,
-                  log_level=args.log_level, log_format=args.log_format)
+                  log_level=args.log_level, log_format=args.log_format, databases=databases)
 
 
 def banner(config: Config, port: int, services: dict[str, dict[str, object]]) -> str:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-from typing import Mapping
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping
 
 DEFAULT_PORT = 4599
 """Default port: clear of LocalStack's 4566 and moto's 5000."""
@@ -22,6 +22,8 @@ class Config:
     max_workers: int = 4
     log_level: str = "info"
     log_format: str = "text"
+    # RDS InstanceIdentifier / Redshift ClusterIdentifier (or endpoint "host[:port]") -> database URL
+    databases: dict[str, str] = field(default_factory=dict)
 
     ENV = {
         "host": "EMULATOR_HOST",
@@ -33,6 +35,7 @@ class Config:
         "log_level": "EMULATOR_LOG_LEVEL",
         "log_format": "EMULATOR_LOG_FORMAT",
     }
+    DATABASES_ENV = "EMULATOR_DATABASES"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Config":
@@ -44,9 +47,32 @@ class Config:
                 current = getattr(config, attr)
                 kind = type(current) if current is not None else str
                 setattr(config, attr, kind(env[var]))
+        config.databases = parse_databases((env.get(cls.DATABASES_ENV) or "").split())
         return config
 
     def prepare(self) -> None:
         """Create the data directory if one is configured."""
         if self.data_dir:
             os.makedirs(self.data_dir, exist_ok=True)
+
+
+def parse_databases(entries: Iterable[str]) -> dict[str, str]:
+    """``ID=URL`` entries, or paths of files holding one such entry per line (``#`` comments),
+    as a mapping; ValueError for an entry that is neither."""
+    mapping: dict[str, str] = {}
+    for entry in entries:
+        entry = entry.strip()
+        if not entry:
+            continue
+        if "=" not in entry.split("://", 1)[0]:
+            if not os.path.isfile(entry):
+                raise ValueError(f"database entry {entry!r} is neither ID=URL nor a readable file")
+            with open(entry, encoding="utf-8") as f:
+                lines = [line.split("#", 1)[0].strip() for line in f]
+            mapping.update(parse_databases(line for line in lines if line))
+            continue
+        key, _, url = entry.partition("=")
+        if not key.strip() or "://" not in url:
+            raise ValueError(f"database entry {entry!r} must be ID=URL, e.g. my-db=mysql://user@127.0.0.1:3306")
+        mapping[key.strip()] = url.strip()
+    return mapping

@@ -238,7 +238,7 @@ def test_describe_filters_sort_and_paging(ml, data) -> None:
     assert len(first["Results"]) == 1 and first["NextToken"]
 
 
-def test_database_data_sources_fail_with_message(ml, bucket) -> None:
+def test_unknown_database_identifiers_fail_the_data_source(ml, bucket) -> None:
     rds_id = uid("rds")
     ml.create_data_source_from_rds(
         DataSourceId=rds_id, RoleARN="arn:aws:iam::123456789012:role/ml", ComputeStatistics=True,
@@ -248,7 +248,7 @@ def test_database_data_sources_fail_with_message(ml, bucket) -> None:
                  "ResourceRole": "DataPipelineDefaultResourceRole", "ServiceRole": "DataPipelineDefaultRole",
                  "SubnetId": "subnet-1", "SecurityGroupIds": ["sg-1"]})
     got = ml.get_data_source(DataSourceId=rds_id)
-    assert got["Status"] == "FAILED" and "no database is reachable" in got["Message"]
+    assert got["Status"] == "FAILED" and got["Message"].startswith("DBInstance db-1 not found.")
     assert got["RDSMetadata"]["Database"] == {"InstanceIdentifier": "db-1", "DatabaseName": "sales"}
     rs_id = uid("rs")
     ml.create_data_source_from_redshift(
@@ -258,6 +258,7 @@ def test_database_data_sources_fail_with_message(ml, bucket) -> None:
                   "S3StagingLocation": f"s3://{bucket}/staging/"})
     got = ml.get_data_source(DataSourceId=rs_id)
     assert got["Status"] == "FAILED" and got["RedshiftMetadata"]["RedshiftDatabase"]["ClusterIdentifier"] == "c-1"
+    assert got["Message"].startswith("Cluster c-1 not found.")
     with pytest.raises(botocore.exceptions.ClientError) as info:
         ml.create_data_source_from_redshift(
             DataSourceId=uid("rs"), RoleARN="arn:aws:iam::123456789012:role/ml",

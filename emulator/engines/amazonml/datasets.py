@@ -168,8 +168,12 @@ def _split_line(line: str) -> list[str] | None:
 
 
 def load_dataset(files: list[tuple[str, bytes]], schema: DataSchema,
-                 rearrangement: str | None) -> Dataset:
+                 rearrangement: str | None, split_names: list[str] | None = None) -> Dataset:
     """Read CSV ``files`` (name, content) typed by ``schema`` and apply ``rearrangement``.
+
+    A random split hashes each row's file name and byte offset; ``split_names`` (one per
+    file) replaces the file names there, so data staged under different names (one copy
+    per database data source) splits the same way.
 
     Raises EngineInputError for a malformed rearrangement and DataProcessingError for
     undecodable/empty data or more than 10,000 rejected rows.
@@ -246,7 +250,8 @@ def load_dataset(files: list[tuple[str, bytes]], schema: DataSchema,
     valid_all[good_idx[~invalid_good]] = True
 
     fnames = [names[i] for i in file_idx]
-    selected = selection_mask(split, fnames, offsets)
+    hashed = fnames if split_names is None else [split_names[i] for i in file_idx]
+    selected = selection_mask(split, hashed, offsets)
     invalid_sel = selected & ~valid_all
     n_invalid = int(invalid_sel.sum())
     selected_good = selected[good_idx] if len(good_idx) else np.zeros(0, dtype=bool)

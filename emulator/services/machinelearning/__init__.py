@@ -34,8 +34,11 @@ Decisions on points the documentation leaves open ([U] in the research notes):
   the count and the first problem. Empty/unreadable data or more rejected rows ->
   FAILED with a Message.
 * CreateDataSourceFromRDS/FromRedshift validate the whole input (schema,
-  rearrangement, S3 locations, security groups) and keep the resource, which ends
-  FAILED at once with a Message saying no database is reachable.
+  rearrangement, S3 locations, security groups) at create time, then query the
+  database the identifier maps to (``--database``, or an instance/cluster created
+  through moto's RDS/Redshift API), stage the rows as CSV under S3StagingLocation and
+  load them like an S3 data source (``database_sources.py``). Unknown identifiers and
+  the database's refusals end FAILED with a Message; DataPipelineId stays absent.
 * CreateMLModel: a training data source without ComputeStatistics, a target whose
   type does not fit MLModelType, bad Parameters or a bad recipe ->
   InvalidInputException at create time. A PENDING/INPROGRESS data source is waited

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import urlparse
 
-from emulator.aws.s3 import S3Store
+from emulator.aws.s3 import S3Object, S3Store
 from emulator.context import RequestContext
 from emulator.engines import lazy
 from emulator.engines.amazonml.errors import DataProcessingError
 
 from .common import (Kind, check_s3_uri, delete_object, describe_objects, engine_input, get_object, iam_user,
                      invalid, parse_schema, read_s3_text, replay, state_of, submit, update_object, wait)
+from .database_sources import (DatabaseQuery, connection_url, inferred_schema_text, part_names, stage_query,
+                               staged_schema, staging_prefix)
 from .state import DataSource, MachineLearningState
 
 _ENGINE = "emulator.engines.amazonml"
@@ -39,11 +41,17 @@ def _load(state: MachineLearningState, ds: DataSource, s3: S3Store) -> None:
     """Job: read the S3 data, select and type the records, compute statistics."""
     with state.lock:
         ds.start()
-    bucket = urlparse(ds.location_s3).netloc
     objects = [o for o in s3.read_location(ds.location_s3) if not o.key.endswith(".schema")]
     if not objects:
         raise DataProcessingError(f"No data files found at {ds.location_s3}")
-    dataset = load_dataset([(o.key, o.data) for o in objects], ds.schema, ds.rearrangement)
+    load_files(state, ds, urlparse(ds.location_s3).netloc, objects)
+
+
+def load_files(state: MachineLearningState, ds: DataSource, bucket: str, objects: list[S3Object],
+               split_names: list[str] | None = None) -> None:
+    """Select and type the records of ``objects`` (in ``bucket``) by the data source's schema
+    and rearrangement, compute statistics, and end COMPLETED."""
+    dataset = load_dataset([(o.key, o.data) for o in objects], ds.schema, ds.rearrangement, split_names)
     statistics = compute_statistics(dataset) if ds.compute_statistics else None
     with state.lock:
         if ds.deleted:
@@ -58,6 +66,29 @@ def _load(state: MachineLearningState, ds: DataSource, s3: S3Store) -> None:
             message = (f"{dataset.invalid_record_count} of {dataset.total_record_count} records were rejected"
                        + (f"; first: {dataset.invalid_examples[0]}" if dataset.invalid_examples else ""))
         ds.finish("COMPLETED", message)
+
+
+def _load_query(state: MachineLearningState, ds: DataSource, s3: S3Store, url: Callable[[], Any],
+                query: str) -> None:
+    """Job: run the query, stage its rows as CSV in S3, infer a schema if none was given,
+    then load the staged files like an S3 data source."""
+    with state.lock:
+        ds.start()
+    expected = len(ds.schema.attributes) if ds.schema is not None else None
+    staged = stage_query(url(), query, s3, ds.location_s3, expected)
+    if ds.schema is None:
+        schema = parse_schema(inferred_schema_text(staged))
+        with state.lock:
+            ds.schema, ds.schema_text = schema, schema.to_json()
+    bucket = urlparse(ds.location_s3).netloc
+    objects = [S3Object(key, s3.get(bucket, key)) for key in staged.keys]
+    load_files(state, ds, bucket, objects, part_names(staged.keys))
+
+
+def _query(service: str, identifier: str, db: dict[str, Any], spec: dict[str, Any]) -> DatabaseQuery:
+    credentials = spec["DatabaseCredentials"]
+    return DatabaseQuery(service, identifier, db["DatabaseName"], credentials["Username"], credentials["Password"],
+                         spec["SelectSqlQuery"])
 
 
 def _release(ds: DataSource) -> None:
@@ -99,7 +130,7 @@ class DataSourceOperations:
         return {"DataSourceId": ds.id}
 
     def create_data_source_from_rds(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
-        """Validate the input and keep a data source that ends FAILED (no database is reachable)."""
+        """Query the RDS instance's database (``--database`` or the emulator's RDS API) into a data source."""
         spec = request["RDSData"]
         if not spec["SecurityGroupIds"]:
             raise invalid("RDSData.SecurityGroupIds must list at least one security group")
@@ -107,17 +138,17 @@ class DataSourceOperations:
         metadata = {"Database": dict(db), "DatabaseUserName": spec["DatabaseCredentials"]["Username"],
                     "SelectSqlQuery": spec["SelectSqlQuery"], "ResourceRole": spec["ResourceRole"],
                     "ServiceRole": spec["ServiceRole"]}
-        return _database_data_source(ctx, request, spec, "Amazon RDS", "rds_metadata", metadata,
-                                     f"instance '{db['InstanceIdentifier']}' database '{db['DatabaseName']}'")
+        return _database_data_source(ctx, request, spec, "rds_metadata", metadata,
+                                     _query("rds", db["InstanceIdentifier"], db, spec))
 
     def create_data_source_from_redshift(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
-        """Validate the input and keep a data source that ends FAILED (no database is reachable)."""
+        """Query the Redshift cluster's database (``--database`` or the emulator's Redshift API) into a data source."""
         spec = request["DataSpec"]
         db = spec["DatabaseInformation"]
         metadata = {"RedshiftDatabase": dict(db), "DatabaseUserName": spec["DatabaseCredentials"]["Username"],
                     "SelectSqlQuery": spec["SelectSqlQuery"]}
-        return _database_data_source(ctx, request, spec, "Amazon Redshift", "redshift_metadata", metadata,
-                                     f"cluster '{db['ClusterIdentifier']}' database '{db['DatabaseName']}'")
+        return _database_data_source(ctx, request, spec, "redshift_metadata", metadata,
+                                     _query("redshift", db["ClusterIdentifier"], db, spec))
 
     def get_data_source(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         """The data source; with Verbose also its schema."""
@@ -136,9 +167,10 @@ class DataSourceOperations:
         return delete_object(ctx, DATA_SOURCE, request, release=_release)
 
 
-def _database_data_source(ctx: RequestContext, request: dict[str, Any], spec: dict[str, Any], engine: str,
-                          metadata_key: str, metadata: dict[str, Any], target: str) -> dict[str, Any]:
-    """CreateDataSourceFromRDS/FromRedshift once the engine-specific members are read."""
+def _database_data_source(ctx: RequestContext, request: dict[str, Any], spec: dict[str, Any],
+                          metadata_key: str, metadata: dict[str, Any], target: DatabaseQuery) -> dict[str, Any]:
+    """CreateDataSourceFromRDS/FromRedshift once the engine-specific members are read:
+    validate now; query, stage and load in the background."""
     state = state_of(ctx)
     with state.lock:
         if (answer := replay(state, DATA_SOURCE, request)) is not None:
@@ -154,16 +186,19 @@ def _database_data_source(ctx: RequestContext, request: dict[str, Any], spec: di
     if not spec["SelectSqlQuery"].strip():
         raise invalid("SelectSqlQuery must not be blank")
     ds = DataSource(id=request["DataSourceId"], name=request.get("DataSourceName"), created_by=iam_user(ctx),
-                    request=request, location_s3=spec["S3StagingLocation"],
+                    request=request, location_s3=staging_prefix(spec["S3StagingLocation"], request["DataSourceId"]),
                     rearrangement=spec.get("DataRearrangement"),
-                    schema_text=schema.to_json() if schema else None, schema=schema,
+                    schema_text=schema.to_json() if schema else None,
+                    schema=staged_schema(schema) if schema else None,
                     compute_statistics=bool(request.get("ComputeStatistics", False)),
                     role_arn=request.get("RoleARN"), **{metadata_key: metadata})
-    ds.start()
-    ds.finish("FAILED", f"Cannot connect to {engine} {target}: no database is reachable from this "
-                        f"emulator, so the query could not be run")
+    s3 = ctx.s3()
+    databases, account, region = ctx.emulator.config.databases, ctx.account_id, ctx.region
+    url = lambda: connection_url(databases, account, region, target)  # noqa: E731 - resolved in the job
     with state.lock:
         if (answer := replay(state, DATA_SOURCE, request)) is not None:
             return answer
         state.data_sources[ds.id] = ds
+        submit(ctx, state, ds, lambda: _load_query(state, ds, s3, url, target.query))
+    wait(ctx, ds)
     return {"DataSourceId": ds.id}
