@@ -23,11 +23,15 @@ def parse_args(argv: list[str] | None = None) -> Config:
     parser.add_argument("--data-dir", default=base.data_dir, help="state directory, created if missing (EMULATOR_DATA_DIR)")
     parser.add_argument("--job-grace-seconds", type=float, default=base.job_grace_seconds,
                         help="how long a create call waits for its job (EMULATOR_JOB_GRACE_SECONDS)")
-    parser.add_argument("--max-workers", type=int, default=base.max_workers, help="background job threads (EMULATOR_MAX_WORKERS)")
+    parser.add_argument("--max-workers", type=int, default=base.max_workers,
+                        help="worker processes running jobs at once (EMULATOR_MAX_WORKERS)")
+    parser.add_argument("--job-memory-mb", type=int, default=base.job_memory_mb,
+                        help="memory cap of each job's worker process, MB (EMULATOR_JOB_MEMORY_MB)")
     parser.add_argument("--version", action="version", version=__version__)
     args = parser.parse_args(argv)
     return Config(host=args.host, port=args.port, region=args.region, data_dir=args.data_dir,
-                  job_grace_seconds=args.job_grace_seconds, max_workers=args.max_workers)
+                  job_grace_seconds=args.job_grace_seconds, max_workers=args.max_workers,
+                  job_memory_mb=args.job_memory_mb)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Mapping
+
+from emulator.workers import default_memory_mb
 
 DEFAULT_PORT = 4599
 """Default port: clear of LocalStack's 4566 and moto's 5000."""
@@ -19,7 +21,8 @@ class Config:
     region: str = "us-east-1"
     data_dir: str | None = None
     job_grace_seconds: float = 10.0
-    max_workers: int = 4
+    max_workers: int = 8
+    job_memory_mb: int = field(default_factory=default_memory_mb)
 
     ENV = {
         "host": "EMULATOR_HOST",
@@ -28,6 +31,7 @@ class Config:
         "data_dir": "EMULATOR_DATA_DIR",
         "job_grace_seconds": "EMULATOR_JOB_GRACE_SECONDS",
         "max_workers": "EMULATOR_MAX_WORKERS",
+        "job_memory_mb": "EMULATOR_JOB_MEMORY_MB",
     }
 
     @classmethod

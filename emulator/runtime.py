@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from emulator import workers
 from emulator.config import Config
 from emulator.jobs import JobRunner
 from emulator.services import provider_classes
@@ -16,6 +17,7 @@ class Emulator:
         self.config = config or Config()
         self.config.prepare()
         self.store = StateStore()
+        workers.configure(memory_mb=self.config.job_memory_mb, max_processes=self.config.max_workers)
         self.jobs = JobRunner(self.config.max_workers, self.config.job_grace_seconds)
         self.providers: dict[str, Provider] = {cls.service_name: cls(self) for cls in provider_classes()}
 
@@ -23,6 +25,6 @@ class Emulator:
         """The provider mounted for ``service_name``, if any."""
         return self.providers.get(service_name)
 
-    def shutdown(self) -> None:
-        """Release background workers."""
-        self.jobs.shutdown()
+    def shutdown(self, wait_seconds: float = 0.0) -> None:
+        """Cancel running jobs (their state says the emulator shut down) and release workers."""
+        self.jobs.shutdown(wait_seconds)

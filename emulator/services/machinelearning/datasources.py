@@ -10,13 +10,11 @@ from emulator.context import RequestContext
 from emulator.engines import lazy
 from emulator.engines.amazonml.errors import DataProcessingError
 
-from .common import (Kind, check_s3_uri, delete_object, describe_objects, engine_input, get_object, iam_user,
-                     invalid, parse_schema, read_s3_text, replay, state_of, submit, update_object, wait)
+from .common import (JOBS, Kind, check_s3_uri, delete_object, describe_objects, engine_input, get_object, iam_user,
+                     invalid, parse_schema, read_s3_text, replay, state_of, submit, update_object, wait, work)
 from .state import DataSource, MachineLearningState
 
 _ENGINE = "emulator.engines.amazonml"
-compute_statistics = lazy(f"{_ENGINE}.statistics", "compute_statistics")
-load_dataset = lazy(f"{_ENGINE}.datasets", "load_dataset")
 parse_rearrangement = lazy(f"{_ENGINE}.rearrangement", "parse_rearrangement")
 
 
@@ -35,7 +33,7 @@ def render_data_source(ds: DataSource) -> dict[str, Any]:
 DATA_SOURCE = Kind(DataSource, "DataSourceId", "DataSourceName", render_data_source)
 
 
-def _load(state: MachineLearningState, ds: DataSource, s3: S3Store) -> None:
+def _load(ctx: RequestContext, state: MachineLearningState, ds: DataSource, s3: S3Store) -> None:
     """Job: read the S3 data, select and type the records, compute statistics."""
     with state.lock:
         ds.start()
@@ -43,8 +41,8 @@ def _load(state: MachineLearningState, ds: DataSource, s3: S3Store) -> None:
     objects = [o for o in s3.read_location(ds.location_s3) if not o.key.endswith(".schema")]
     if not objects:
         raise DataProcessingError(f"No data files found at {ds.location_s3}")
-    dataset = load_dataset([(o.key, o.data) for o in objects], ds.schema, ds.rearrangement)
-    statistics = compute_statistics(dataset) if ds.compute_statistics else None
+    dataset, statistics = work(ctx, ds, f"{JOBS}:load_data_source", [(o.key, o.data) for o in objects], ds.schema,
+                               ds.rearrangement, ds.compute_statistics)
     with state.lock:
         if ds.deleted:
             return
@@ -94,7 +92,7 @@ class DataSourceOperations:
             if (answer := replay(state, DATA_SOURCE, request)) is not None:
                 return answer
             state.data_sources[ds.id] = ds
-            submit(ctx, state, ds, lambda: _load(state, ds, s3))
+            submit(ctx, state, ds, lambda: _load(ctx, state, ds, s3))
         wait(ctx, ds)
         return {"DataSourceId": ds.id}
 
