@@ -33,9 +33,10 @@ class JobRunner:
     THREADS = 64
     """Orchestrating threads; the worker-process bound is the real concurrency limit."""
 
-    def __init__(self, max_workers: int = 4, grace_seconds: float = 10.0) -> None:
+    def __init__(self, max_workers: int = 4, grace_seconds: float = 10.0, memory_mb: int | None = None) -> None:
         self.grace_seconds = grace_seconds
         self.max_workers = max_workers
+        self.memory_mb = memory_mb or workers.default_memory_mb()
         self.stopping = threading.Event()
         self._pool = ThreadPoolExecutor(max_workers=max(self.THREADS, max_workers),
                                         thread_name_prefix="emulator-job")
@@ -50,7 +51,8 @@ class JobRunner:
                 raise workers.WorkerCancelled(SHUTDOWN_REASON)
             return bool(cancel and cancel())
 
-        return workers.run(fn, *args, cancel=cancelled, timeout=timeout, on_wait=on_wait, **kwargs)
+        return workers.run(fn, *args, cancel=cancelled, timeout=timeout, on_wait=on_wait,
+                           memory_mb=self.memory_mb, **kwargs)
 
     def submit(self, fn: Callable[[], Any], after: Iterable[Future] = ()) -> Future:
         """Run ``fn`` in the background once every future in ``after`` is done."""

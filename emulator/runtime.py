@@ -17,8 +17,8 @@ class Emulator:
         self.config = config or Config()
         self.config.prepare()
         self.store = StateStore()
-        workers.configure(memory_mb=self.config.job_memory_mb, max_processes=self.config.max_workers)
-        self.jobs = JobRunner(self.config.max_workers, self.config.job_grace_seconds)
+        workers.configure(max_processes=self.config.max_workers)
+        self.jobs = JobRunner(self.config.max_workers, self.config.job_grace_seconds, self.config.job_memory_mb)
         self.providers: dict[str, Provider] = {cls.service_name: cls(self) for cls in provider_classes()}
 
     def provider(self, service_name: str) -> Provider | None:

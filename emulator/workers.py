@@ -65,6 +65,10 @@ class WorkerError(Exception):
 class WorkerOutOfMemory(WorkerError):
     """The job needed more memory than its cap (``--job-memory-mb``)."""
 
+    def __init__(self, message: str, limit_mb: int = 0) -> None:
+        super().__init__(message)
+        self.limit_mb = limit_mb
+
 
 class WorkerCrashed(WorkerError):
     """The worker process died (a signal, a native crash) or returned nothing usable."""
@@ -120,11 +124,6 @@ def configure(memory_mb: int | None = None, max_processes: int | None = None) ->
             _POOL.max_processes = max(1, int(max_processes))
         _POOL.closed = False
         _POOL.lock.notify_all()
-
-
-def memory_mb() -> int:
-    """The per-job memory cap in MB."""
-    return _POOL.memory_mb
 
 
 def stats() -> dict[str, int]:
@@ -258,7 +257,8 @@ def _outcome(message: Any, process: multiprocessing.process.BaseProcess, limit_m
     if kind == "ok":
         return payload
     if kind == "oom":
-        raise WorkerOutOfMemory(f"out of memory: the job needed more than its {limit_mb} MB limit ({payload})")
+        raise WorkerOutOfMemory(f"out of memory: the job needed more than its {limit_mb} MB limit ({payload})",
+                                limit_mb)
     if kind == "raise":
         raise payload
     raise WorkerCrashed(str(payload))

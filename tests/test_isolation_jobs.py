@@ -109,3 +109,45 @@ def test_four_stuck_jobs_starve_nothing(busy) -> None:
     for name in stuck:
         assert _until(_job(busy, name), "TrainingJobStatus", {"Stopped", "Failed"}, 10)["TrainingJobStatus"] \
             == "Stopped"
+
+
+def test_data_source_with_a_huge_line_fails_under_the_memory_cap_and_the_server_serves() -> None:
+    """A CSV line of millions of fields: the parse runs out of its worker's memory cap,
+    the data source ends FAILED saying so, and the server keeps answering."""
+    with running_emulator(Config(job_grace_seconds=0, job_memory_mb=48)) as emulator:
+        s3, ml = emulator.client("s3"), emulator.client("machinelearning")
+        s3.create_bucket(Bucket="bomb")
+        s3.put_object(Bucket="bomb", Key="data.csv", Body=b"1,2\n" + b"1," * 12_000_000 + b"1\n")
+        schema = ('{"version":"1.0","dataFormat":"CSV","targetAttributeName":"a","attributes":['
+                  '{"attributeName":"a","attributeType":"NUMERIC"},{"attributeName":"b","attributeType":"NUMERIC"}]}')
+        ml.create_data_source_from_s3(DataSourceId="bomb-ds", ComputeStatistics=True, DataSpec={
+            "DataLocationS3": "s3://bomb/data.csv", "DataSchema": schema})
+        ds = _until(lambda: ml.get_data_source(DataSourceId="bomb-ds"), "Status", {"COMPLETED", "FAILED"}, 60)
+        assert ds["Status"] == "FAILED" and "out of memory" in ds["Message"]
+        assert ml.describe_data_sources()["Results"][0]["DataSourceId"] == "bomb-ds"
+
+
+@pytest.mark.parametrize("image, hyper, member", [
+    (XGBOOST_IMAGE, {"num_round": "2", "objective": "multi:softmax", "num_class": "2000000000000"}, "num_class"),
+    ("382416733822.dkr.ecr.us-east-1.amazonaws.com/linear-learner:1",
+     {"predictor_type": "multiclass_classifier", "num_classes": "3000000000"}, "num_classes"),
+    (KNN_IMAGE, {"k": "5", "sample_size": "99999999999", "predictor_type": "classifier"}, "sample_size"),
+    (KNN_IMAGE, {"k": "50", "sample_size": "10", "predictor_type": "classifier"}, "sample_size"),
+])
+def test_hyperparameters_out_of_aws_range_fail_the_job_with_client_error(busy, image, hyper, member) -> None:
+    name = f"range-{uuid.uuid4().hex[:8]}"
+    busy.client("sagemaker").create_training_job(**training_request(
+        name, image, hyper, [channel("train", f"s3://{busy.bucket}/train/")], f"s3://{busy.bucket}/out"))
+    job = _until(_job(busy, name), "TrainingJobStatus", {"Completed", "Failed", "Stopped"}, 30)
+    assert job["TrainingJobStatus"] == "Failed"
+    assert job["FailureReason"].startswith("ClientError: ") and member in job["FailureReason"]
+
+
+def test_huge_but_valid_num_class_runs_out_of_the_jobs_memory_not_the_servers(busy) -> None:
+    """XGBoost with num_class = 100,000,000 wants gigabytes per round: the job fails
+    with AWS's AlgorithmError ... out of memory wording; the server lives."""
+    _xgboost(busy, "huge-classes", "2", num_class="100000000")
+    job = _until(_job(busy, "huge-classes"), "TrainingJobStatus", {"Completed", "Failed", "Stopped"}, 60)
+    assert job["TrainingJobStatus"] == "Failed"
+    assert job["FailureReason"].startswith("AlgorithmError: ") and job["FailureReason"].endswith("out of memory")
+    assert busy.client("sagemaker").list_training_jobs()["TrainingJobSummaries"]

@@ -169,11 +169,11 @@ def guard(state: MachineLearningState, obj: Resource, body: Callable[[], None],
         with state.lock:
             if not obj.deleted:
                 obj.finish("FAILED", f"{obj.kind} {obj.id} was not completed: {exc.reason}")
-    except workers.WorkerOutOfMemory:
+    except workers.WorkerOutOfMemory as exc:
         with state.lock:
             if not obj.deleted:
                 obj.finish("FAILED", f"{obj.kind} {obj.id} needed more memory than the emulator allows a job "
-                                     f"({workers.memory_mb()} MB, --job-memory-mb): out of memory")
+                                     f"({exc.limit_mb} MB, --job-memory-mb): out of memory")
     except Exception as exc:  # noqa: BLE001 - a job must never leave a resource stuck
         log.exception("Amazon ML job for %s %s failed", obj.kind, obj.id)
         with state.lock:

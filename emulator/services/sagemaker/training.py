@@ -13,6 +13,7 @@ from emulator.aws.metrics import MetricWriter
 from emulator.aws.s3 import S3AccessError, S3Store
 from emulator.context import RequestContext
 from emulator.engines import sagemaker as engine
+from emulator.engines.sagemaker.ranges import check_ranges
 from emulator.jobs import SHUTDOWN_REASON, JobRunner
 from emulator.services.sagemaker.channels import ChannelReadError, read_channels
 from emulator.services.sagemaker.errors import in_use, validation
@@ -126,6 +127,7 @@ class TrainingJobRun:
                     f"The training image {job['AlgorithmSpecification'].get('TrainingImage')!r} is not a built-in "
                     f"algorithm the emulator runs (supported: {', '.join(engine.ALGORITHMS)}).")
             self.log("Docker entrypoint called with argument(s): train")
+            check_ranges(algorithm, job.get("HyperParameters"))
             channels = read_channels(self.s3, job.get("InputDataConfig", []))
             self.transition(TRAINING)
             result = self._train(algorithm, job.get("HyperParameters", {}), channels)
@@ -142,7 +144,7 @@ class TrainingJobRun:
         except workers.WorkerOutOfMemory as exc:
             self.log(f"AlgorithmError: {exc}")
             self.finish("Failed", FAILED, reason=f"AlgorithmError: MemoryError: the algorithm ran out of memory "
-                                                 f"(the emulator caps each job at {workers.memory_mb()} MB, "
+                                                 f"(the emulator caps each job at {exc.limit_mb} MB, "
                                                  f"--job-memory-mb): out of memory")
         except Exception as exc:  # an algorithm bug must still end the job
             self.log(f"AlgorithmError: {exc}")
