@@ -28,6 +28,7 @@ from __future__ import annotations
 import importlib
 import logging
 import multiprocessing
+import multiprocessing.spawn as mp_spawn
 import os
 import pickle
 import resource
@@ -47,6 +48,7 @@ PRELOAD = ("emulator.workers", "emulator.engines.amazonml.jobs", "numpy", "panda
 """Modules the forkserver imports once, so that each job's child starts warm."""
 
 POLL_SECONDS = 0.05
+WORKER_NAME = "emulator-worker-"
 
 
 def default_memory_mb() -> int:
@@ -101,6 +103,26 @@ class _Pool:
         self.waiting = 0
         self.closed = False
         self.context = _context()
+
+
+def _without_main(get_preparation_data: Callable[[str], dict]) -> Callable[[str], dict]:
+    """multiprocessing re-imports the parent's ``__main__`` in every child; a worker needs
+    none of it (its function is importable), and a script without a ``__main__`` guard
+    that starts an emulator would start another one in each worker."""
+
+    def prepare(name: str) -> dict:
+        data = get_preparation_data(name)
+        if name.startswith(WORKER_NAME):
+            data.pop("init_main_from_path", None)
+            data.pop("init_main_from_name", None)
+        return data
+
+    prepare.emulator_patched = True  # type: ignore[attr-defined]
+    return prepare
+
+
+if not getattr(mp_spawn.get_preparation_data, "emulator_patched", False):
+    mp_spawn.get_preparation_data = _without_main(mp_spawn.get_preparation_data)
 
 
 def _context() -> multiprocessing.context.BaseContext:
@@ -209,7 +231,7 @@ def _run_child(fn: Callable[..., Any] | str, args: tuple, kwargs: dict, limit_mb
     placeholder = -threading.get_ident()
     receiver, sender = _POOL.context.Pipe(duplex=False)
     process = _POOL.context.Process(target=_child_main, args=(sender, fn, args, kwargs, limit_mb),
-                                    name=f"emulator-worker-{getattr(fn, '__name__', fn)}", daemon=True)
+                                    name=f"{WORKER_NAME}{getattr(fn, '__name__', fn)}", daemon=True)
     try:
         process.start()
     except BaseException:
@@ -343,13 +365,27 @@ def _child_main(sender: Any, fn: Callable[..., Any] | str, args: tuple, kwargs: 
         else:
             message = ("raise", _portable(exc))
     try:
-        sender.send(message)
-    except MemoryError:
-        sender.send(("oom", "the result did not fit in memory"))
-    except Exception as exc:  # noqa: BLE001 - an unpicklable result
-        sender.send(("crash", f"the job's result could not be returned: {type(exc).__name__}: {exc}"))
+        _send(sender, message)
     finally:
-        sender.close()
+        try:
+            sender.close()
+        except OSError:
+            pass
+
+
+def _send(sender: Any, message: tuple[str, Any]) -> None:
+    """Send the outcome; quietly nothing when the parent has gone (it killed us or exited)."""
+    try:
+        try:
+            sender.send(message)
+        except MemoryError:
+            sender.send(("oom", "the result did not fit in memory"))
+        except (BrokenPipeError, ConnectionError, EOFError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - an unpicklable result
+            sender.send(("crash", f"the job's result could not be returned: {type(exc).__name__}: {exc}"))
+    except (BrokenPipeError, ConnectionError, EOFError, OSError):
+        pass
 
 
 def _looks_out_of_memory(exc: BaseException) -> bool:

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import functools
 import importlib
+import os
 import re
 from typing import Any, Callable, Iterable
 
 from botocore import xform_name
+
+# A bucket belongs to the account that created it: another account's requests (and the
+# emulator's own reads for it, emulator/aws/s3.py) answer AccessDenied, as AWS does
+# without a bucket policy. moto reads this setting at every bucket lookup.
+os.environ["MOTO_S3_ALLOW_CROSSACCOUNT_ACCESS"] = "false"
 
 # Responses classes of moto for the services that also have an emulator provider;
 # used to decide whether an operation no provider implements can go to moto.
