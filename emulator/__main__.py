@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import signal
 import sys
 
 from werkzeug.serving import make_server
 
-from emulator import __version__
+from emulator import __version__, workers
 from emulator.app import create_app
 from emulator.config import Config
 
@@ -34,21 +36,45 @@ def parse_args(argv: list[str] | None = None) -> Config:
                   job_memory_mb=args.job_memory_mb)
 
 
+class _Stop(Exception):
+    """Raised in the main thread by SIGINT / SIGTERM."""
+
+    def __init__(self, signal_name: str) -> None:
+        super().__init__(signal_name)
+        self.signal_name = signal_name
+
+
+def _on_signal(signum: int, _frame: object) -> None:
+    for sig in (signal.SIGINT, signal.SIGTERM):  # a second signal changes nothing: we are already stopping
+        signal.signal(sig, signal.SIG_IGN)
+    raise _Stop(signal.Signals(signum).name)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the emulator until interrupted."""
+    """Run the emulator until SIGINT or SIGTERM, then stop within seconds: no new
+    requests, running jobs ended (their state says the emulator shut down), one log line."""
     config = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = create_app(config)
     server = make_server(config.host, config.port, app, threaded=True)
     print(f"aws-ml-emulator {__version__} listening on http://{config.host}:{server.server_port}", flush=True)
+    signal.signal(signal.SIGINT, _on_signal)
+    signal.signal(signal.SIGTERM, _on_signal)
+    reason = "stopped"
     try:
         server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+    except (_Stop, KeyboardInterrupt) as stop:
+        reason = getattr(stop, "signal_name", "SIGINT")
     finally:
-        server.server_close()
-        app.emulator.shutdown()  # type: ignore[attr-defined]
-    return 0
+        server.server_close()  # stop accepting requests
+        running = workers.stats()["running"]
+        app.emulator.shutdown(wait_seconds=5.0)  # type: ignore[attr-defined]
+        workers.shutdown()
+        logging.getLogger("emulator").info("aws-ml-emulator stopped (%s); %d running job(s) ended", reason, running)
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+    os._exit(0)  # never wait on a job thread still inside a library call
 
 
 if __name__ == "__main__":

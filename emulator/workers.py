@@ -40,7 +40,7 @@ from typing import Any, Callable
 
 log = logging.getLogger(__name__)
 
-PRELOAD = ("emulator.workers", "emulator.engines.amazonml.jobs", "numpy", "pandas", "sklearn.linear_model", "sklearn.neighbors",
+PRELOAD = ("emulator._forkserver_init", "emulator.workers", "emulator.engines.amazonml.jobs", "numpy", "pandas", "sklearn.linear_model", "sklearn.neighbors",
            "sklearn.metrics", "xgboost", "emulator.engines.amazonml.sgd", "emulator.engines.amazonml.datasets",
            "emulator.engines.amazonml.statistics", "emulator.engines.amazonml.metrics",
            "emulator.engines.sagemaker.knn", "emulator.engines.sagemaker.linear_learner",
@@ -160,7 +160,9 @@ def warm_up() -> threading.Thread:
 
     def start() -> None:
         try:
-            run(_noop, timeout=120)
+            process = _POOL.context.Process(target=_noop, name=f"{WORKER_NAME}warm-up", daemon=True)
+            process.start()
+            process.join(120)
         except Exception:  # reported again by the first real job
             log.warning("worker processes could not start", exc_info=True)
 
@@ -230,7 +232,7 @@ def _run_child(fn: Callable[..., Any] | str, args: tuple, kwargs: dict, limit_mb
                cancel: Any) -> Any:
     placeholder = -threading.get_ident()
     receiver, sender = _POOL.context.Pipe(duplex=False)
-    process = _POOL.context.Process(target=_child_main, args=(sender, fn, args, kwargs, limit_mb),
+    process = _POOL.context.Process(target=_child_main, args=(sender, fn, args, kwargs, limit_mb, os.getpid()),
                                     name=f"{WORKER_NAME}{getattr(fn, '__name__', fn)}", daemon=True)
     try:
         process.start()
@@ -347,12 +349,26 @@ def _resolve(fn: Callable[..., Any] | str) -> Callable[..., Any]:
     return getattr(importlib.import_module(module), name)
 
 
-def _child_main(sender: Any, fn: Callable[..., Any] | str, args: tuple, kwargs: dict, limit_mb: int) -> None:
+def _watch_server(server_pid: int) -> None:
+    """Kill this worker's process group when the server is gone (even by SIGKILL)."""
+    while True:
+        time.sleep(0.5)
+        try:
+            os.kill(server_pid, 0)
+        except ProcessLookupError:
+            os.killpg(0, signal.SIGKILL)
+        except PermissionError:
+            pass
+
+
+def _child_main(sender: Any, fn: Callable[..., Any] | str, args: tuple, kwargs: dict, limit_mb: int,
+                server_pid: int) -> None:
     try:
         os.setpgid(0, 0)
     except OSError:
         pass
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server decides when workers end
+    threading.Thread(target=_watch_server, args=(server_pid,), name="server-watch", daemon=True).start()
     os.environ.setdefault("OMP_NUM_THREADS", str(max(1, os.cpu_count() or 1)))
     _limit_memory(limit_mb)
     try:

@@ -37,7 +37,6 @@ class S3Store:
     def _bucket(self, bucket: str):  # noqa: ANN202 - moto's FakeBucket
         from moto.s3.exceptions import AccessDeniedByLock, MissingBucket
 
-        import emulator.aws.moto_bridge  # noqa: F401 - sets moto's per-account bucket ownership
 
         try:
             return self._backend.get_bucket(bucket)
