@@ -190,18 +190,20 @@ def run(fn: Callable[..., Any] | str, *args: Any, memory_mb: int | None = None, 
 
     Raises the exception ``fn`` raised (when it pickles), :class:`WorkerOutOfMemory`,
     :class:`WorkerCrashed`, :class:`WorkerCancelled` (``cancel`` set, or :func:`shutdown`)
-    or :class:`WorkerTimeout` (``timeout`` seconds after the process started).
+    or :class:`WorkerTimeout` (``timeout`` seconds after this call, waiting included).
     """
     limit_mb = memory_mb or _POOL.memory_mb
-    _acquire(cancel, on_wait)
+    deadline = None if timeout is None else time.monotonic() + timeout
+    _acquire(cancel, on_wait, deadline, timeout)
     try:
-        return _run_child(fn, args, kwargs, limit_mb, timeout, cancel)
+        return _run_child(fn, args, kwargs, limit_mb, deadline, timeout, cancel)
     finally:
         with _POOL.lock:
             _POOL.lock.notify_all()
 
 
-def _acquire(cancel: Any, on_wait: Callable[[], None] | None) -> None:
+def _acquire(cancel: Any, on_wait: Callable[[], None] | None, deadline: float | None,
+             timeout: float | None) -> None:
     """Wait for a free worker slot (reserved by a placeholder until the child starts)."""
     told = False
     with _POOL.lock:
@@ -212,6 +214,8 @@ def _acquire(cancel: Any, on_wait: Callable[[], None] | None) -> None:
                     raise WorkerCancelled("the emulator is shutting down")
                 if _cancelled(cancel):
                     raise WorkerCancelled()
+                if deadline is not None and time.monotonic() > deadline:
+                    raise WorkerTimeout(timeout or 0.0)
                 if len(_POOL.running) < _POOL.max_processes:
                     _POOL.running[-threading.get_ident()] = None  # type: ignore[assignment]
                     return
@@ -228,8 +232,8 @@ def _acquire(cancel: Any, on_wait: Callable[[], None] | None) -> None:
             _POOL.waiting -= 1
 
 
-def _run_child(fn: Callable[..., Any] | str, args: tuple, kwargs: dict, limit_mb: int, timeout: float | None,
-               cancel: Any) -> Any:
+def _run_child(fn: Callable[..., Any] | str, args: tuple, kwargs: dict, limit_mb: int, deadline: float | None,
+               timeout: float | None, cancel: Any) -> Any:
     placeholder = -threading.get_ident()
     receiver, sender = _POOL.context.Pipe(duplex=False)
     process = _POOL.context.Process(target=_child_main, args=(sender, fn, args, kwargs, limit_mb, os.getpid()),
@@ -246,15 +250,14 @@ def _run_child(fn: Callable[..., Any] | str, args: tuple, kwargs: dict, limit_mb
         _POOL.running.pop(placeholder, None)
         _POOL.running[process.pid] = process
         closed = _POOL.closed
-    started = time.monotonic()
     try:
         while True:
             if closed or _POOL.closed:
                 raise WorkerCancelled("the emulator is shutting down")
             if _cancelled(cancel):
                 raise WorkerCancelled()
-            if timeout is not None and time.monotonic() - started > timeout:
-                raise WorkerTimeout(timeout)
+            if deadline is not None and time.monotonic() > deadline:
+                raise WorkerTimeout(timeout or 0.0)
             if receiver.poll(POLL_SECONDS):
                 try:
                     message = receiver.recv()
