@@ -19,6 +19,7 @@ from botocore.exceptions import UnknownServiceError
 from botocore.model import OperationNotFoundError, ServiceModel
 
 from emulator.aws.identity import Caller, identify_caller
+from emulator.aws.moto_answers import call_translated
 from emulator.aws.moto_bridge import call_moto, moto_implements
 from emulator.context import RequestContext
 from emulator.protocol import serializer
@@ -71,6 +72,16 @@ class AwsGateway:
         except Exception:  # last line of defence: AWS-shaped, never a traceback
             log.exception("unhandled error")
             response = serializer.json_error(ServiceError("InternalFailure", "The server encountered an internal error"), 500, None)
+        if response is None and "emulator.moto_for" in environ:  # an operation of a provider-backed service
+            service, operation = environ["emulator.moto_for"]
+            try:
+                response = call_translated(lambda start: call_moto(environ, start, caller.account_id),
+                                           service, operation)
+            except NotImplementedError as exc:
+                response = self._error(service, ServiceError("NotImplemented", f"{exc} by aws-ml-emulator or moto"),
+                                       str(uuid.uuid4()))
+            except ServiceError as error:
+                response = self._error(service, error, str(uuid.uuid4()))
         if response is None:
             try:
                 return call_moto(environ, _with_request_id(start_response), caller.account_id)
@@ -185,6 +196,7 @@ class AwsGateway:
                 code = validation_error_code(service, [e.name for e in op_model.error_shapes])
                 raise ServiceError(code, str(exc)) from exc
             if handler is None:
+                environ["emulator.moto_for"] = (service, operation)
                 return None  # valid input for an operation moto serves
             ctx = RequestContext(
                 emulator=self.emulator, service=service, operation=operation, account_id=caller.account_id,

@@ -49,6 +49,8 @@ PRELOAD = ("emulator._forkserver_init", "emulator.workers", "emulator.engines.am
 
 POLL_SECONDS = 0.05
 WORKER_NAME = "emulator-worker-"
+WORKER_NICENESS = 10
+"""Workers run at a lower CPU priority than the server, so API latency stays flat."""
 
 
 def default_memory_mb() -> int:
@@ -371,6 +373,10 @@ def _child_main(sender: Any, fn: Callable[..., Any] | str, args: tuple, kwargs: 
     except OSError:
         pass
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server decides when workers end
+    try:
+        os.nice(WORKER_NICENESS)  # the API's threads come first on a busy CPU
+    except OSError:
+        pass
     threading.Thread(target=_watch_server, args=(server_pid,), name="server-watch", daemon=True).start()
     os.environ.setdefault("OMP_NUM_THREADS", str(max(1, os.cpu_count() or 1)))
     _limit_memory(limit_mb)

@@ -25,10 +25,16 @@ _MOTO_RESPONSES = {
 }
 
 
-# Operations moto answers with canned results (a job "completed" that never ran). The
-# emulator answers 501 NotImplemented for them instead, until it runs them for real.
+# Operations moto answers with canned results (a job "completed" that never ran, a
+# notebook or cluster "InService" with nothing behind it, a search that cannot see the
+# provider's resources). The emulator answers 501 NotImplemented for them instead, until
+# a provider method runs them for real (a provider method always wins: see gateway.py).
 _CANNED_BY_MOTO = {
-    "sagemaker": re.compile(r"HyperParameterTuningJob|TransformJob|ProcessingJob|CompilationJob|AutoMLJob"),
+    "sagemaker": re.compile(r"HyperParameterTuningJob|TransformJob|ProcessingJob|CompilationJob|AutoMLJob"
+                            r"|^(Create|Start|Stop|Update)NotebookInstance$|^CreateCluster$|^CreateDomain$"
+                            r"|^StartPipelineExecution$|^UpdateEndpointWeightsAndCapacities$|^Search$"),
+    "glue": re.compile(r"^(StartJobRun|StartCrawler|CreateMLTransform|CreateDevEndpoint|CreateSession"
+                       r"|StartTrigger|StartWorkflowRun)$"),
 }
 
 
