@@ -14,13 +14,14 @@ import uuid
 from io import BytesIO
 from typing import Any, Callable, Iterable
 from urllib.parse import parse_qsl
+from xml.sax.saxutils import escape
 
 from botocore.exceptions import UnknownServiceError
 from botocore.model import OperationNotFoundError, ServiceModel
 
 from emulator.aws.identity import Caller, identify_caller
 from emulator.aws.moto_answers import call_translated
-from emulator.aws.moto_bridge import call_moto, moto_implements
+from emulator.aws.moto_bridge import call_moto, foreign_bucket_created, moto_implements
 from emulator.context import RequestContext
 from emulator.protocol import serializer
 from emulator.protocol.errors import ServiceError, validation_error_code
@@ -149,6 +150,13 @@ class AwsGateway:
             return serializer.json_error(ServiceError(
                 "UnknownOperationException", "The request has no X-Amz-Target header naming an operation of "
                 f"{signed.service_name}"), 400, signed.metadata.get("jsonVersion", "1.1"))
+        if caller.signing_service in (None, "s3") and foreign_bucket_created(environ, caller.account_id):
+            return WireResponse(409, (
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>BucketAlreadyExists</Code><Message>The "
+                "requested bucket name is not available. The bucket namespace is shared by all users of the system. "
+                "Please select a different name and try again.</Message><BucketName>"
+                f"{escape(path.strip('/') or environ.get('HTTP_HOST', ''))}</BucketName></Error>").encode(),
+                {"Content-Type": "application/xml"})
         query_model = _query_model(caller.signing_service)
         form_post = method == "POST" and "x-www-form-urlencoded" in environ.get("CONTENT_TYPE", "")
         if query_model is not None and not form_post and "Action" not in query:

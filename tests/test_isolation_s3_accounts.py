@@ -43,6 +43,10 @@ def test_other_account_s3_calls_are_access_denied(emulator, owned: str) -> None:
     _denied(other.list_objects_v2, Bucket=owned)
     _denied(other.head_object, Bucket=owned, Key="train/train.csv")
     _denied(other.delete_bucket, Bucket=owned)
+    with pytest.raises(botocore.exceptions.ClientError) as info:
+        other.create_bucket(Bucket=owned)
+    assert (info.value.response["Error"]["Code"], info.value.response["ResponseMetadata"]["HTTPStatusCode"]) \
+        == ("BucketAlreadyExists", 409)
     mine = emulator.client("s3", access_key=OWNER)
     assert mine.get_object(Bucket=owned, Key="train/train.csv")["Body"].read()
     assert [o["Key"] for o in mine.list_objects_v2(Bucket=owned, Prefix="intruder").get("Contents", [])] == []

@@ -61,6 +61,25 @@ def moto_implements(service_name: str, operation_name: str) -> bool:
     return callable(getattr(responses, xform_name(operation_name), None))
 
 
+def foreign_bucket_created(environ: dict[str, Any], account_id: str) -> str | None:
+    """The bucket name when the request is a CreateBucket (PUT on a bucket, no
+    subresource) of a name another account owns; AWS answers BucketAlreadyExists."""
+    if environ.get("REQUEST_METHOD") != "PUT" or environ.get("QUERY_STRING") or environ.get("HTTP_X_AMZ_TARGET"):
+        return None
+    path = environ.get("PATH_INFO", "/").strip("/")
+    host = environ.get("HTTP_HOST", "").split(":", 1)[0]
+    if path and "/" not in path:
+        name = path
+    elif not path and host.count(".") >= 1 and not host.replace(".", "").isdigit():
+        name = host.split(".", 1)[0]  # virtual-host addressing
+    else:
+        return None
+    from moto.s3.models import s3_backends
+
+    owner = s3_backends.bucket_accounts.get(name)
+    return name if owner is not None and owner[1] != account_id else None
+
+
 def call_moto(environ: dict[str, Any], start_response: Callable[..., Any], account_id: str) -> Iterable[bytes]:
     """Forward a WSGI request to moto with the emulator's account for the caller."""
     environ["HTTP_X_MOTO_ACCOUNT_ID"] = account_id
