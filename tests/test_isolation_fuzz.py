@@ -12,9 +12,9 @@ from tests.fuzzing import Fuzzer
 
 @pytest.mark.parametrize("seed", [11, 12])
 def test_fuzzed_requests_stay_inside_the_contract(emulator, seed: int) -> None:
-    report = Fuzzer(emulator.url, seed=seed).run(300)
+    report = Fuzzer(emulator.url, seed=seed).run(200)
     answered = sum(n for status, n in report.statuses.items() if status)
-    assert answered > 250 and report.statuses.get(400, 0) > 50 and report.statuses.get(200, 0) >= 10
+    assert answered > 160 and report.statuses.get(400, 0) > 40 and report.statuses.get(200, 0) >= 5
     assert report.findings == []
     assert emulator.client("sagemaker").list_models()["Models"] is not None  # and it still serves
 
