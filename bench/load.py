@@ -76,8 +76,7 @@ class Load:
 
     def worker(self, seed: int, until: float) -> None:
         rng = random.Random(seed)
-        sm, ml, rt = client("sagemaker", self.url), client("machinelearning", self.url), \
-            client("sagemaker-runtime", self.url)
+        sm, rt = client("sagemaker", self.url), client("sagemaker-runtime", self.url)
         ml_predict = client("machinelearning", self.setup["predict_endpoint"])
         mine: list[str] = []
         while time.monotonic() < until:

@@ -72,7 +72,7 @@ def test_max_runtime_ends_a_billion_round_job(busy) -> None:
 
 
 def test_four_stuck_jobs_starve_nothing(busy) -> None:
-    sm, ml, s3 = busy.client("sagemaker"), busy.client("machinelearning"), busy.client("s3")
+    sm, ml = busy.client("sagemaker"), busy.client("machinelearning")
     bucket = busy.bucket
     stuck = [f"stuck-{i}" for i in range(4)]
     for name in stuck:

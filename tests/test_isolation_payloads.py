@@ -9,8 +9,9 @@ import uuid
 import botocore.exceptions
 import pytest
 
-from tests.sagemaker_helpers import (BLAZINGTEXT_IMAGE, KNN_IMAGE, LINEAR_IMAGE, ROLE, XGBOOST_IMAGE, channel,
+from tests.sagemaker_helpers import (BLAZINGTEXT_IMAGE, KNN_IMAGE, LINEAR_IMAGE, XGBOOST_IMAGE, channel,
                                      iris_split, training_request)
+from tests.test_sagemaker_api import _deploy as deploy
 
 DEEP = "[" * 100_000 + "]" * 100_000
 
@@ -43,13 +44,7 @@ def _endpoint(emulator, bucket: str, algorithm: str) -> str:
     sm.create_training_job(**training_request(name, image, hyper, [source], f"s3://{bucket}/out"))
     job = sm.describe_training_job(TrainingJobName=name)
     assert job["TrainingJobStatus"] == "Completed", job.get("FailureReason")
-    sm.create_model(ModelName=name, ExecutionRoleArn=ROLE, PrimaryContainer={
-        "Image": image, "ModelDataUrl": job["ModelArtifacts"]["S3ModelArtifacts"]})
-    sm.create_endpoint_config(EndpointConfigName=name, ProductionVariants=[{
-        "VariantName": "AllTraffic", "ModelName": name, "InitialInstanceCount": 1, "InstanceType": "ml.m5.large"}])
-    sm.create_endpoint(EndpointName=name, EndpointConfigName=name)
-    assert sm.describe_endpoint(EndpointName=name)["EndpointStatus"] == "InService"
-    return name
+    return deploy(sm, name, image)
 
 
 @pytest.mark.parametrize("algorithm", sorted(ALGORITHMS))
