@@ -42,7 +42,8 @@ class JobRunner:
                                         thread_name_prefix="emulator-job")
 
     def work(self, fn: Callable[..., Any] | str, *args: Any, cancel: Callable[[], bool] | None = None,
-             timeout: float | None = None, on_wait: Callable[[], None] | None = None, **kwargs: Any) -> Any:
+             timeout: float | None = None, on_wait: Callable[[], None] | None = None,
+             on_start: Callable[[], None] | None = None, **kwargs: Any) -> Any:
         """``fn(*args, **kwargs)`` in a worker process (see :func:`emulator.workers.run`);
         cancelled as well when this runner shuts down (``WorkerCancelled`` says so)."""
 
@@ -51,7 +52,7 @@ class JobRunner:
                 raise workers.WorkerCancelled(SHUTDOWN_REASON)
             return bool(cancel and cancel())
 
-        return workers.run(fn, *args, cancel=cancelled, timeout=timeout, on_wait=on_wait,
+        return workers.run(fn, *args, cancel=cancelled, timeout=timeout, on_wait=on_wait, on_start=on_start,
                            memory_mb=self.memory_mb, **kwargs)
 
     def submit(self, fn: Callable[[], Any], after: Iterable[Future] = ()) -> Future:

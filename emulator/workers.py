@@ -187,8 +187,12 @@ def _cancelled(cancel: Any) -> bool:
 
 def run(fn: Callable[..., Any] | str, *args: Any, memory_mb: int | None = None, timeout: float | None = None,
         cancel: threading.Event | Callable[[], bool] | None = None,
-        on_wait: Callable[[], None] | None = None, **kwargs: Any) -> Any:
+        on_wait: Callable[[], None] | None = None, on_start: Callable[[], None] | None = None,
+        **kwargs: Any) -> Any:
     """``fn(*args, **kwargs)`` in a fresh worker process; its result, or its exception.
+
+    ``on_wait`` is called once if the job must wait for a free worker, ``on_start`` when
+    it then gets one.
 
     Raises the exception ``fn`` raised (when it pickles), :class:`WorkerOutOfMemory`,
     :class:`WorkerCrashed`, :class:`WorkerCancelled` (``cancel`` set, or :func:`shutdown`)
@@ -196,7 +200,9 @@ def run(fn: Callable[..., Any] | str, *args: Any, memory_mb: int | None = None, 
     """
     limit_mb = memory_mb or _POOL.memory_mb
     deadline = None if timeout is None else time.monotonic() + timeout
-    _acquire(cancel, on_wait, deadline, timeout)
+    waited = _acquire(cancel, on_wait, deadline, timeout)
+    if waited and on_start is not None:
+        on_start()
     try:
         return _run_child(fn, args, kwargs, limit_mb, deadline, timeout, cancel)
     finally:
@@ -205,8 +211,9 @@ def run(fn: Callable[..., Any] | str, *args: Any, memory_mb: int | None = None, 
 
 
 def _acquire(cancel: Any, on_wait: Callable[[], None] | None, deadline: float | None,
-             timeout: float | None) -> None:
-    """Wait for a free worker slot (reserved by a placeholder until the child starts)."""
+             timeout: float | None) -> bool:
+    """Wait for a free worker slot (reserved by a placeholder until the child starts);
+    True when it had to wait."""
     told = False
     with _POOL.lock:
         _POOL.waiting += 1
@@ -220,7 +227,7 @@ def _acquire(cancel: Any, on_wait: Callable[[], None] | None, deadline: float | 
                     raise WorkerTimeout(timeout or 0.0)
                 if len(_POOL.running) < _POOL.max_processes:
                     _POOL.running[-threading.get_ident()] = None  # type: ignore[assignment]
-                    return
+                    return told
                 if on_wait is not None and not told:
                     told = True
                     _POOL.lock.release()

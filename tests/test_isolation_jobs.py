@@ -151,3 +151,44 @@ def test_huge_but_valid_num_class_runs_out_of_the_jobs_memory_not_the_servers(bu
     assert job["TrainingJobStatus"] == "Failed"
     assert job["FailureReason"].startswith("AlgorithmError: ") and job["FailureReason"].endswith("out of memory")
     assert busy.client("sagemaker").list_training_jobs()["TrainingJobSummaries"]
+
+
+def test_jobs_beyond_the_worker_bound_visibly_wait_then_run() -> None:
+    """With one worker process, a second training job and an Amazon ML data source wait
+    (their status messages say so) while a stuck job holds it, and run once it is stopped."""
+    from emulator import workers
+
+    before = workers.stats()["max_processes"]
+    try:
+        with running_emulator(Config(job_grace_seconds=0, max_workers=1)) as emulator:
+            s3, sm, ml = emulator.client("s3"), emulator.client("sagemaker"), emulator.client("machinelearning")
+            bucket = f"bound-{uuid.uuid4().hex[:8]}"
+            s3.create_bucket(Bucket=bucket)
+            train, _ = iris_split()
+            s3.put_object(Bucket=bucket, Key="train/train.csv", Body=train.to_csv(header=False, index=False))
+            emulator.bucket = bucket  # type: ignore[attr-defined]
+            _xgboost(emulator, "holder", "1000000000")
+            _until(_job(emulator, "holder"), "SecondaryStatus", {"Training"}, 60)
+            _xgboost(emulator, "queued", "3")
+            schema = ('{"version":"1.0","dataFormat":"CSV","targetAttributeName":"y","attributes":['
+                      '{"attributeName":"y","attributeType":"CATEGORICAL"},'
+                      + ",".join(f'{{"attributeName":"x{i}","attributeType":"NUMERIC"}}' for i in range(4)) + "]}")
+            ml.create_data_source_from_s3(DataSourceId="queued-ds", ComputeStatistics=True, DataSpec={
+                "DataLocationS3": f"s3://{bucket}/train/train.csv", "DataSchema": schema})
+            deadline = time.monotonic() + 30
+            while True:
+                job = sm.describe_training_job(TrainingJobName="queued")
+                ds = ml.get_data_source(DataSourceId="queued-ds")
+                if "Waiting for a free worker" in job["SecondaryStatusTransitions"][-1]["StatusMessage"] \
+                        and "Waiting for a free worker" in (ds.get("Message") or ""):
+                    break
+                assert time.monotonic() < deadline, (job["SecondaryStatusTransitions"], ds)
+                time.sleep(0.1)
+            assert job["TrainingJobStatus"] == "InProgress" and ds["Status"] in ("PENDING", "INPROGRESS")
+            sm.stop_training_job(TrainingJobName="holder")
+            assert _until(_job(emulator, "queued"), "TrainingJobStatus", {"Completed", "Failed"}, 60)[
+                "TrainingJobStatus"] == "Completed"
+            ds = _until(lambda: ml.get_data_source(DataSourceId="queued-ds"), "Status", {"COMPLETED", "FAILED"}, 60)
+            assert ds["Status"] == "COMPLETED" and not ds.get("Message")
+    finally:
+        workers.configure(max_processes=before)

@@ -145,9 +145,23 @@ def submit(ctx: RequestContext, state: MachineLearningState, obj: Resource, body
                                           after=[f for f in after if f is not None])
 
 
+WAITING_MESSAGE = "Waiting for a free worker process"
+
+
 def work(ctx: RequestContext, obj: Resource, fn: str, *args: Any) -> Any:
-    """In a job: ``fn(*args)`` in a worker process, cancelled when ``obj`` is deleted."""
-    return ctx.emulator.jobs.work(fn, *args, cancel=lambda: obj.deleted)
+    """In a job: ``fn(*args)`` in a worker process, cancelled when ``obj`` is deleted;
+    while it waits for a worker, the object's Message says so."""
+    state = state_of(ctx)
+
+    def note(message: str | None) -> Callable[[], None]:
+        def set_message() -> None:
+            with state.lock:
+                if obj.message in (None, WAITING_MESSAGE):
+                    obj.message = message
+        return set_message
+
+    return ctx.emulator.jobs.work(fn, *args, cancel=lambda: obj.deleted, on_wait=note(WAITING_MESSAGE),
+                                  on_start=note(None))
 
 
 def wait(ctx: RequestContext, obj: Resource) -> None:

@@ -34,7 +34,7 @@ STOPPING = ("Stopping", "Stopping the training job")
 STOPPED = ("Stopped", "Training job stopped")
 MAX_RUNTIME_EXCEEDED = ("MaxRuntimeExceeded", "Job stopped because max run time was exceeded.")
 SHUT_DOWN = ("Stopped", "Training job stopped because the emulator shut down")
-WAITING = ("Starting", "Waiting for a free worker process to start training")
+WAITING = ("Training", "Waiting for a free worker process to start training")
 
 
 def _now() -> dt.datetime:
@@ -101,14 +101,14 @@ class TrainingJobRun:
             return self.jobs.work(engine.train, algorithm, hyperparameters, channels,
                                   cancel=lambda: self.name in self.state.stop_requested,
                                   timeout=None if remaining is None else max(0.01, remaining),
-                                  on_wait=lambda: self.note(WAITING))
+                                  on_wait=lambda: self.note(WAITING), on_start=lambda: self.note(TRAINING))
         except workers.WorkerTimeout:
             raise JobStopped(MAX_RUNTIME_EXCEEDED) from None
         except workers.WorkerCancelled as exc:
             raise JobStopped(SHUT_DOWN if exc.reason == SHUTDOWN_REASON else STOPPED) from None
 
     def note(self, secondary: tuple[str, str]) -> None:
-        """Change the current SecondaryStatus' message (e.g. waiting for a worker)."""
+        """Change the current SecondaryStatus' message (waiting for a worker, and back)."""
         with self.state.lock:
             transitions = self.job.get("SecondaryStatusTransitions") or []
             if transitions and transitions[-1]["Status"] == secondary[0]:
