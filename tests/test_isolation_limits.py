@@ -115,3 +115,14 @@ def test_json_service_request_without_target_is_unknown_operation(emulator: Runn
 def test_sts_request_without_action_is_missing_action(emulator: RunningEmulator, method: str) -> None:
     status, _, payload = _request(emulator, method, "/", b"", {"Authorization": _auth("sts")})
     assert status == 400 and b"<Code>MissingAction</Code>" in payload
+
+
+@pytest.mark.parametrize("weight", [b"NaN", b"Infinity", b"-Infinity"])
+def test_nan_in_a_float_member_is_refused_not_echoed(emulator: RunningEmulator, weight: bytes) -> None:
+    body = (b'{"EndpointConfigName": "nan-config", "ProductionVariants": [{"VariantName": "v", "ModelName": "m", '
+            b'"InitialInstanceCount": 1, "InstanceType": "ml.m5.large", "InitialVariantWeight": ' + weight + b"}]}")
+    status, error = _json_call(emulator, "sagemaker", "SageMaker.CreateEndpointConfig", body)
+    assert (status, error["__type"]) == (400, "SerializationException")
+    status, error = _json_call(emulator, "sagemaker", "SageMaker.DescribeEndpointConfig",
+                               b'{"EndpointConfigName": "nan-config"}')
+    assert status == 400 and error["__type"] == "ValidationException"  # never created
