@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
+sys.path.insert(0, os.path.join(REPO, "bench"))
+
+from bench import latencies  # noqa: E402
 
 from emulator import workers  # noqa: E402
 from emulator.engines import sagemaker as engine  # noqa: E402
@@ -27,16 +29,6 @@ def _iris_channels() -> dict:
 
     train, _ = iris_split()
     return {"train": engine.Channel("train", "text/csv", [("t.csv", train.to_csv(header=False, index=False).encode())])}
-
-
-def _percentiles(call, count: int) -> tuple[float, float]:
-    samples = []
-    for _ in range(count):
-        begin = time.perf_counter()
-        call()
-        samples.append((time.perf_counter() - begin) * 1000)
-    samples.sort()
-    return statistics.median(samples), samples[max(0, int(len(samples) * 0.95) - 1)]
 
 
 def main() -> int:
@@ -54,8 +46,8 @@ def main() -> int:
          lambda: engine.train("knn", hyper, channels)),
     ]
     for name, in_worker, in_thread in rows:
-        w50, w95 = _percentiles(in_worker, args.calls)
-        t50, t95 = _percentiles(in_thread, args.calls)
+        w50, w95 = latencies(in_worker, args.calls)
+        t50, t95 = latencies(in_thread, args.calls)
         print(f"{name:18s} worker p50 {w50:7.1f} ms p95 {w95:7.1f} ms | in-thread p50 {t50:7.2f} ms "
               f"p95 {t95:7.2f} ms | p50 overhead {w50 - t50:6.1f} ms")
     return 0
