@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -11,7 +13,7 @@ import urllib.request
 
 from werkzeug.serving import make_server
 
-from emulator import __version__
+from emulator import __version__, workers
 from emulator.app import create_app, service_summary
 from emulator.config import Config, parse_databases
 from emulator.log_setup import LOG_FORMATS, configure_logging
@@ -25,7 +27,10 @@ def _parser(base: Config) -> argparse.ArgumentParser:
     parser.add_argument("--data-dir", default=base.data_dir, help="state directory, created if missing (EMULATOR_DATA_DIR)")
     parser.add_argument("--job-grace-seconds", type=float, default=base.job_grace_seconds,
                         help="how long a create call waits for its job (EMULATOR_JOB_GRACE_SECONDS)")
-    parser.add_argument("--max-workers", type=int, default=base.max_workers, help="background job threads (EMULATOR_MAX_WORKERS)")
+    parser.add_argument("--max-workers", type=int, default=base.max_workers,
+                        help="worker processes running jobs at once (EMULATOR_MAX_WORKERS)")
+    parser.add_argument("--job-memory-mb", type=int, default=base.job_memory_mb,
+                        help="memory cap of each job's worker process, MB (EMULATOR_JOB_MEMORY_MB)")
     parser.add_argument("--log-level", default=base.log_level.lower(), choices=("debug", "info", "warning", "error"),
                         type=str.lower, help="server log level (default info; EMULATOR_LOG_LEVEL)")
     parser.add_argument("--log-format", default=base.log_format, choices=LOG_FORMATS,
@@ -57,7 +62,8 @@ def parse_args(argv: list[str] | None = None) -> Config:
         parser.error(str(exc))
     return Config(host=args.host, port=args.port, region=args.region, data_dir=args.data_dir,
                   job_grace_seconds=args.job_grace_seconds, max_workers=args.max_workers,
-                  log_level=args.log_level, log_format=args.log_format, databases=databases)
+                  log_level=args.log_level, log_format=args.log_format, databases=databases,
+                  job_memory_mb=args.job_memory_mb)
 
 
 def banner(config: Config, port: int, services: dict[str, dict[str, object]]) -> str:
@@ -109,8 +115,23 @@ def start_background(argv: list[str], config: Config, deadline_seconds: float = 
     return 0
 
 
+class _Stop(Exception):
+    """Raised in the main thread by SIGINT / SIGTERM."""
+
+    def __init__(self, signal_name: str) -> None:
+        super().__init__(signal_name)
+        self.signal_name = signal_name
+
+
+def _on_signal(signum: int, _frame: object) -> None:
+    for sig in (signal.SIGINT, signal.SIGTERM):  # a second signal changes nothing: we are already stopping
+        signal.signal(sig, signal.SIG_IGN)
+    raise _Stop(signal.Signals(signum).name)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the emulator until interrupted (or start it detached with ``--background``)."""
+    """Run the emulator until SIGINT or SIGTERM (or start it detached with ``--background``), then
+    stop within seconds: no new requests, running jobs ended (their state says why), one log line."""
     argv = sys.argv[1:] if argv is None else argv
     config = parse_args(argv)
     if "--background" in argv:
@@ -119,14 +140,23 @@ def main(argv: list[str] | None = None) -> int:
     app = create_app(config)
     server = make_server(config.host, config.port, app, threaded=True)
     print(banner(config, server.server_port, service_summary(app.emulator)), flush=True)  # type: ignore[attr-defined]
+    signal.signal(signal.SIGINT, _on_signal)
+    signal.signal(signal.SIGTERM, _on_signal)
+    reason = "stopped"
     try:
         server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+    except (_Stop, KeyboardInterrupt) as stop:
+        reason = getattr(stop, "signal_name", "SIGINT")
     finally:
-        server.server_close()
-        app.emulator.shutdown()  # type: ignore[attr-defined]
-    return 0
+        server.server_close()  # stop accepting requests
+        running = workers.stats()["running"]
+        app.emulator.shutdown(wait_seconds=5.0)  # type: ignore[attr-defined]
+        workers.shutdown()
+        logging.getLogger("emulator").info("aws-ml-emulator stopped (%s); %d running job(s) ended", reason, running)
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+    os._exit(0)  # never wait on a job thread still inside a library call
 
 
 if __name__ == "__main__":

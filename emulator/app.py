@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, jsonify
 
-from emulator import __version__
+from emulator import __version__, workers
 from emulator.aws.moto_bridge import moto_wsgi_app
 from emulator.config import Config
 from emulator.engines import warm_up
@@ -42,10 +42,12 @@ def create_app(config: Config | None = None) -> Flask:
     app.emulator = emulator  # type: ignore[attr-defined]
     moto_wsgi_app()  # build moto's dispatcher at start-up, not on the first S3 call
     warm_up()  # import pandas/scikit-learn in the background: the server answers meanwhile
+    workers.warm_up()  # start the forkserver that job worker processes fork from
 
     @app.get("/_emulator/health")
     def health():  # noqa: ANN202
-        return jsonify({"status": "running", "version": __version__, "services": service_summary(emulator)})
+        return jsonify({"status": "running", "version": __version__, "services": service_summary(emulator),
+                        "workers": workers.stats()})
 
     @app.post("/_emulator/reset")
     def reset():  # noqa: ANN202

@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
+from emulator.workers import default_memory_mb
+
 DEFAULT_PORT = 4599
 """Default port: clear of LocalStack's 4566 and moto's 5000."""
 
@@ -19,11 +21,12 @@ class Config:
     region: str = "us-east-1"
     data_dir: str | None = None
     job_grace_seconds: float = 10.0
-    max_workers: int = 4
+    max_workers: int = 8
     log_level: str = "info"
     log_format: str = "text"
     # RDS InstanceIdentifier / Redshift ClusterIdentifier (or endpoint "host[:port]") -> database URL
     databases: dict[str, str] = field(default_factory=dict)
+    job_memory_mb: int = field(default_factory=default_memory_mb)
 
     ENV = {
         "host": "EMULATOR_HOST",
@@ -34,6 +37,7 @@ class Config:
         "max_workers": "EMULATOR_MAX_WORKERS",
         "log_level": "EMULATOR_LOG_LEVEL",
         "log_format": "EMULATOR_LOG_FORMAT",
+        "job_memory_mb": "EMULATOR_JOB_MEMORY_MB",
     }
     DATABASES_ENV = "EMULATOR_DATABASES"
 

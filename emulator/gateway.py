@@ -8,20 +8,24 @@ the Flask app (health, emulator-specific read-only routes).
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from io import BytesIO
 from typing import Any, Callable, Iterable
 from urllib.parse import parse_qsl
+from xml.sax.saxutils import escape
 
 from botocore.exceptions import UnknownServiceError
 from botocore.model import OperationNotFoundError, ServiceModel
 
 from emulator.aws.identity import Caller, identify_caller
-from emulator.aws.moto_bridge import call_moto, moto_implements
+from emulator.aws.moto_answers import call_translated
+from emulator.aws.moto_bridge import call_moto, foreign_bucket_created, moto_implements
 from emulator.context import RequestContext
 from emulator.protocol import serializer
 from emulator.protocol.errors import ServiceError, validation_error_code
+from emulator.protocol.limits import CONTROL_PLANE_BYTES, INVOKE_ENDPOINT_BYTES, BodyTooLarge
 from emulator.protocol.models import operation_model, service_model
 from emulator.protocol.parser import RawRequest, match_rest_operation, parse_json_body, parse_query, parse_rest_json
 from emulator.protocol.serializer import WireResponse
@@ -32,7 +36,7 @@ log = logging.getLogger(__name__)
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 _STATUS_TEXT = {200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found", 409: "Conflict",
-                424: "Failed Dependency", 429: "Too Many Requests", 500: "Internal Server Error",
+                413: "Request Entity Too Large", 424: "Failed Dependency", 429: "Too Many Requests", 500: "Internal Server Error",
                 501: "Not Implemented", 503: "Service Unavailable"}
 
 
@@ -53,6 +57,7 @@ class AwsGateway:
                 self.rest_services.append(name)
             elif model.protocol == "query":
                 self.query_services[model.signing_name] = name
+        self.limited_signing_names = {service_model(n).signing_name for n in emulator.providers} | {"logs", "iam"}
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("PATH_INFO", "").startswith("/_emulator"):
@@ -60,10 +65,24 @@ class AwsGateway:
         query = dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
         caller = identify_caller(environ.get("HTTP_AUTHORIZATION"), query.get("X-Amz-Credential"))
         try:
+            environ["emulator.body_limit"] = self._body_limit(environ, caller)
             response = self._dispatch(environ, query, caller)
+        except BodyTooLarge as exc:  # refused before the body is read whole
+            response = WireResponse(413, json.dumps({"message": str(exc)}).encode(),
+                                    {"Content-Type": "application/json", "Connection": "close"})
         except Exception:  # last line of defence: AWS-shaped, never a traceback
             log.exception("unhandled error")
             response = serializer.json_error(ServiceError("InternalFailure", "The server encountered an internal error"), 500, None)
+        if response is None and "emulator.moto_for" in environ:  # an operation of a provider-backed service
+            service, operation = environ["emulator.moto_for"]
+            try:
+                response = call_translated(lambda start: call_moto(environ, start, caller.account_id),
+                                           service, operation)
+            except NotImplementedError as exc:
+                response = self._error(service, ServiceError("NotImplemented", f"{exc} by aws-ml-emulator or moto"),
+                                       str(uuid.uuid4()))
+            except ServiceError as error:
+                response = self._error(service, error, str(uuid.uuid4()))
         if response is None:
             try:
                 return call_moto(environ, _with_request_id(start_response), caller.account_id)
@@ -77,6 +96,24 @@ class AwsGateway:
         headers["Content-Length"] = str(len(response.body))
         start_response(f"{response.status} {_STATUS_TEXT.get(response.status, 'Status')}", list(headers.items()))
         return [response.body]
+
+    def _body_limit(self, environ: dict[str, Any], caller: Caller) -> int | None:
+        """The body size limit of the request's service (None: S3 and the like, unlimited).
+        Raises BodyTooLarge at once when Content-Length already says more."""
+        signing = caller.signing_service
+        if signing == "sagemaker" and environ.get("PATH_INFO", "").startswith("/endpoints/"):
+            limit: int | None = INVOKE_ENDPOINT_BYTES
+        elif environ.get("HTTP_X_AMZ_TARGET") or signing in self.limited_signing_names:
+            limit = CONTROL_PLANE_BYTES
+        else:
+            return None
+        try:
+            declared = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            declared = 0
+        if declared > limit:
+            raise BodyTooLarge(limit)
+        return limit
 
     def _dispatch(self, environ: dict[str, Any], query: dict[str, str], caller: Caller) -> WireResponse | None:
         """A response, or None to hand the request to moto."""
@@ -101,8 +138,29 @@ class AwsGateway:
             matched = match_rest_operation(service, method, path)
             if matched:
                 return self._handle(service, matched[0], environ, query, caller, matched[1])
+        for service in self.rest_services:  # an empty or odd label (``/endpoints//invocations``): AWS validates it
+            if caller.signing_service not in (None, service_model(service).signing_name):
+                continue
+            matched = match_rest_operation(service, method, path, loose=True)
+            if matched:
+                return self._handle(service, matched[0], environ, query, caller, matched[1])
+        signed = _signed_model(caller.signing_service)
+        if signed is not None and signed.protocol == "json" and signed.signing_name != "s3":
+            # a JSON-protocol service needs X-Amz-Target; moto would crash or answer an HTML 404
+            return serializer.json_error(ServiceError(
+                "UnknownOperationException", "The request has no X-Amz-Target header naming an operation of "
+                f"{signed.service_name}"), 400, signed.metadata.get("jsonVersion", "1.1"))
+        if caller.signing_service in (None, "s3") and foreign_bucket_created(environ, caller.account_id):
+            return WireResponse(409, (
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>BucketAlreadyExists</Code><Message>The "
+                "requested bucket name is not available. The bucket namespace is shared by all users of the system. "
+                "Please select a different name and try again.</Message><BucketName>"
+                f"{escape(path.strip('/') or environ.get('HTTP_HOST', ''))}</BucketName></Error>").encode(),
+                {"Content-Type": "application/xml"})
         query_model = _query_model(caller.signing_service)
         form_post = method == "POST" and "x-www-form-urlencoded" in environ.get("CONTENT_TYPE", "")
+        if query_model is not None and not form_post and "Action" not in query:
+            return serializer.query_error(ServiceError("MissingAction", "Missing Action"), 400, str(uuid.uuid4()))
         if query_model is not None and (form_post or "Action" in query):
             body = _read_body(environ) if form_post else b""
             action, _ = parse_query(_raw(environ, query, body), dict(parse_qsl(body.decode("utf-8", "replace"))))
@@ -110,6 +168,9 @@ class AwsGateway:
             if service and action and self.emulator.providers[service].handler(action):
                 return self._handle(service, action, environ, query, caller, None, body)
             if action not in query_model.operation_names:
+                if not action:
+                    return serializer.query_error(ServiceError("MissingAction", "Missing Action"), 400,
+                                                  str(uuid.uuid4()))
                 return serializer.query_error(ServiceError("InvalidAction", f"Could not find operation {action} for "
                                                            f"version {query_model.api_version}"), 400, str(uuid.uuid4()))
         return None
@@ -144,13 +205,17 @@ class AwsGateway:
                 code = validation_error_code(service, [e.name for e in op_model.error_shapes])
                 raise ServiceError(code, str(exc)) from exc
             if handler is None:
-                environ["emulator.operation"] = (service, operation)  # moto's errors get the model's names
+                environ["emulator.moto_for"] = (service, operation)
                 return None  # valid input for an operation moto serves
             ctx = RequestContext(
                 emulator=self.emulator, service=service, operation=operation, account_id=caller.account_id,
                 region=caller.region or self.emulator.config.region, request_id=request_id,
                 base_url=_base_url(environ), access_key=caller.access_key)
-            result = handler(ctx, params)
+            try:
+                result = handler(ctx, params)
+            except RecursionError:  # a DataSchema, recipe or body nested beyond reason
+                raise ServiceError(validation_error_code(service, [e.name for e in op_model.error_shapes]),
+                                   "The request is nested too deeply to be processed") from None
         except ServiceError as error:
             return self._error(service, error, request_id)
         return self._serialise(service, op_model, result, request_id)
@@ -230,8 +295,16 @@ def _read_body(environ: dict[str, Any]) -> bytes:
         length = int(environ.get("CONTENT_LENGTH") or 0)
     except ValueError:
         length = 0
+    limit = environ.get("emulator.body_limit")
     stream = environ["wsgi.input"]
-    body = stream.read(length) if length > 0 else (stream.read() if environ.get("wsgi.input_terminated") else b"")
+    if length > 0:
+        body = stream.read(length)
+    elif environ.get("wsgi.input_terminated"):  # chunked: read no more than the limit allows
+        body = stream.read(limit + 1) if limit else stream.read()
+    else:
+        body = b""
+    if limit and len(body) > limit:
+        raise BodyTooLarge(limit)
     environ["emulator.body"] = body
     environ["wsgi.input"] = BytesIO(body)
     environ["CONTENT_LENGTH"] = str(len(body))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from emulator import workers
 from emulator.aws.moto_bridge import reset_moto
 from emulator.config import Config
 from emulator.jobs import JobRunner
@@ -17,7 +18,8 @@ class Emulator:
         self.config = config or Config()
         self.config.prepare()
         self.store = StateStore()
-        self.jobs = JobRunner(self.config.max_workers, self.config.job_grace_seconds)
+        workers.configure(max_processes=self.config.max_workers)
+        self.jobs = JobRunner(self.config.max_workers, self.config.job_grace_seconds, self.config.job_memory_mb)
         self.providers: dict[str, Provider] = {cls.service_name: cls(self) for cls in provider_classes()}
 
     def provider(self, service_name: str) -> Provider | None:
@@ -34,6 +36,6 @@ class Emulator:
         self.store = StateStore()
         reset_moto()
 
-    def shutdown(self) -> None:
-        """Release background workers."""
-        self.jobs.shutdown()
+    def shutdown(self, wait_seconds: float = 0.0) -> None:
+        """Cancel running jobs (their state says the emulator shut down) and release workers."""
+        self.jobs.shutdown(wait_seconds)

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import functools
 import importlib
-import json
+import os
 import re
 from typing import Any, Callable, Iterable
 
 from botocore import xform_name
 
-from emulator.protocol.models import service_model
+# A bucket belongs to the account that created it: another account's requests (and the
+# emulator's own reads for it, emulator/aws/s3.py) answer AccessDenied, as AWS does
+# without a bucket policy. moto reads this setting at every bucket lookup.
+os.environ["MOTO_S3_ALLOW_CROSSACCOUNT_ACCESS"] = "false"
 
 # Responses classes of moto for the services that also have an emulator provider;
 # used to decide whether an operation no provider implements can go to moto.
@@ -22,10 +25,16 @@ _MOTO_RESPONSES = {
 }
 
 
-# Operations moto answers with canned results (a job "completed" that never ran). The
-# emulator answers 501 NotImplemented for them instead, until it runs them for real.
+# Operations moto answers with canned results (a job "completed" that never ran, a
+# notebook or cluster "InService" with nothing behind it, a search that cannot see the
+# provider's resources). The emulator answers 501 NotImplemented for them instead, until
+# a provider method runs them for real (a provider method always wins: see gateway.py).
 _CANNED_BY_MOTO = {
-    "sagemaker": re.compile(r"HyperParameterTuningJob|TransformJob|ProcessingJob|CompilationJob|AutoMLJob"),
+    "sagemaker": re.compile(r"HyperParameterTuningJob|TransformJob|ProcessingJob|CompilationJob|AutoMLJob"
+                            r"|^(Create|Start|Stop|Update)NotebookInstance$|^CreateCluster$|^CreateDomain$"
+                            r"|^StartPipelineExecution$|^UpdateEndpointWeightsAndCapacities$|^Search$"),
+    "glue": re.compile(r"^(StartJobRun|StartCrawler|CreateMLTransform|CreateDevEndpoint|CreateSession"
+                       r"|StartTrigger|StartWorkflowRun)$"),
 }
 
 
@@ -57,49 +66,27 @@ def reset_moto() -> None:
     from moto.moto_api._internal.models import moto_api_backend
 
     moto_api_backend.reset()
+def foreign_bucket_created(environ: dict[str, Any], account_id: str) -> str | None:
+    """The bucket name when the request is a CreateBucket (PUT on a bucket, no
+    subresource) of a name another account owns; AWS answers BucketAlreadyExists."""
+    if environ.get("REQUEST_METHOD") != "PUT" or environ.get("QUERY_STRING") or environ.get("HTTP_X_AMZ_TARGET"):
+        return None
+    path = environ.get("PATH_INFO", "/").strip("/")
+    host = environ.get("HTTP_HOST", "").split(":", 1)[0]
+    if path and "/" not in path:
+        name = path
+    elif not path and host.count(".") >= 1 and not host.replace(".", "").isdigit():
+        name = host.split(".", 1)[0]  # virtual-host addressing
+    else:
+        return None
+    from moto.s3.models import s3_backends
+
+    owner = s3_backends.bucket_accounts.get(name)
+    return name if owner is not None and owner[1] != account_id else None
 
 
 def call_moto(environ: dict[str, Any], start_response: Callable[..., Any], account_id: str) -> Iterable[bytes]:
-    """Forward a WSGI request to moto with the emulator's account for the caller.
-
-    For an operation of a provider-backed JSON service (the gateway sets
-    ``environ["emulator.operation"]``), an error name moto invents (``InvalidToken`` for a
-    bad NextToken ...) becomes the service's validation error, so clients only ever see
-    the model's exception names."""
+    """Forward a WSGI request to moto with the emulator's account for the caller (its answers
+    for provider-backed services are made AWS-shaped by ``moto_answers.call_translated``)."""
     environ["HTTP_X_MOTO_ACCOUNT_ID"] = account_id
-    target = environ.get("emulator.operation")
-    if target is None or service_model(target[0]).protocol != "json":
-        return moto_wsgi_app()(environ, start_response)
-    captured: dict[str, Any] = {}
-
-    def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], None]:
-        captured.update(status=status, headers=headers)
-        return lambda data: None
-
-    body = b"".join(moto_wsgi_app()(environ, capture))
-    status, headers = captured["status"], captured["headers"]
-    if status[:1] == "4":
-        body = modelled_error_body(target[0], target[1], body)
-        headers = [(k, str(len(body)) if k.lower() == "content-length" else v) for k, v in headers]
-    start_response(status, headers)
-    return [body]
-
-
-def modelled_error_body(service: str, operation: str, body: bytes) -> bytes:
-    """moto's JSON error with its ``__type`` replaced by the operation's validation error
-    when the name is neither one of the service's exceptions nor a common AWS one."""
-    from emulator.protocol.errors import COMMON_ERRORS, validation_error_code
-
-    try:
-        error = json.loads(body)
-    except ValueError:
-        return body
-    if not isinstance(error, dict) or not isinstance(error.get("__type"), str):
-        return body
-    name = error["__type"].rsplit("#", 1)[-1]
-    model = service_model(service)
-    if name in COMMON_ERRORS or any(shape.name == name for shape in model.error_shapes):
-        return body
-    errors = [shape.name for shape in model.operation_model(operation).error_shapes]
-    message = error.get("message") or error.get("Message") or name
-    return json.dumps({"__type": validation_error_code(service, errors), "message": f"{message}"}).encode()
+    return moto_wsgi_app()(environ, start_response)

@@ -35,12 +35,15 @@ class S3Store:
         self._backend = s3_backends[account_id]["aws"]
 
     def _bucket(self, bucket: str):  # noqa: ANN202 - moto's FakeBucket
-        from moto.s3.exceptions import MissingBucket
+        from moto.s3.exceptions import AccessDeniedByLock, MissingBucket
+
 
         try:
             return self._backend.get_bucket(bucket)
         except MissingBucket as exc:
             raise S3AccessError(f"The specified bucket does not exist: {bucket}") from exc
+        except AccessDeniedByLock as exc:
+            raise S3AccessError(f"Access Denied: bucket {bucket} belongs to another account") from exc
         except Exception as exc:  # moto raises access errors of its own
             raise S3AccessError(f"Cannot access bucket {bucket}: {exc}") from exc
 

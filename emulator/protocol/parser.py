@@ -7,7 +7,6 @@ query protocol (form-encoded ``Action=...``). Nothing here knows any one service
 from __future__ import annotations
 
 import functools
-import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +15,7 @@ from urllib.parse import unquote
 from botocore.model import OperationModel, Shape
 
 from emulator.protocol.errors import ServiceError
+from emulator.protocol.limits import loads_json, shorten
 from emulator.protocol.models import service_model
 
 
@@ -35,16 +35,17 @@ def parse_json_body(body: bytes) -> dict[str, Any]:
     if not body.strip():
         return {}
     try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ServiceError("SerializationException", f"Could not parse the request body as JSON: {exc}") from exc
+        data = loads_json(body)
+    except (UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError, NaN, huge numbers, deep nesting
+        raise ServiceError("SerializationException",
+                           f"Could not parse the request body as JSON: {shorten(str(exc), 200)}") from None
     if not isinstance(data, dict):
         raise ServiceError("SerializationException", "The request body must be a JSON object")
     return data
 
 
 @functools.lru_cache(maxsize=None)
-def _rest_routes(service_name: str) -> list[tuple[str, re.Pattern[str], str]]:
+def _rest_routes(service_name: str, loose: bool = False) -> list[tuple[str, re.Pattern[str], str]]:
     model = service_model(service_name)
     routes = []
     for name in model.operation_names:
@@ -52,16 +53,19 @@ def _rest_routes(service_name: str) -> list[tuple[str, re.Pattern[str], str]]:
         path = http["requestUri"].split("?", 1)[0]
         pattern = re.sub(
             r"\{(\w+)(\+?)\}",
-            lambda m: f"(?P<{m.group(1)}>.+)" if m.group(2) else f"(?P<{m.group(1)}>[^/]+)",
+            lambda m: f"(?P<{m.group(1)}>.*)" if loose else (
+                f"(?P<{m.group(1)}>.+)" if m.group(2) else f"(?P<{m.group(1)}>[^/]+)"),
             re.escape(path).replace(r"\{", "{").replace(r"\}", "}"),
         )
         routes.append((http["method"], re.compile(f"^{pattern}$"), name))
     return routes
 
 
-def match_rest_operation(service_name: str, method: str, path: str) -> tuple[str, dict[str, str]] | None:
-    """Find the rest-json operation whose method and URI template match."""
-    for route_method, pattern, name in _rest_routes(service_name):
+def match_rest_operation(service_name: str, method: str, path: str,
+                         loose: bool = False) -> tuple[str, dict[str, str]] | None:
+    """Find the rest-json operation whose method and URI template match; ``loose`` lets a
+    label be empty or hold slashes (the validator then refuses it as AWS does)."""
+    for route_method, pattern, name in _rest_routes(service_name, loose):
         if route_method == method:
             match = pattern.match(path)
             if match:
@@ -85,8 +89,8 @@ def _scalar(shape: Shape, text: str) -> Any:
         return {"true": True, "false": False}.get(text.lower(), text)
     if kind == "string" and shape.serialization.get("jsonvalue"):
         try:
-            return json.loads(text)
-        except json.JSONDecodeError:
+            return loads_json(text)
+        except ValueError:
             return text
     return text
 

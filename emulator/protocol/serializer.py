@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Any
 from xml.sax.saxutils import escape
@@ -12,6 +13,7 @@ from xml.sax.saxutils import escape
 from botocore.model import OperationModel, Shape
 
 from emulator.protocol.errors import ServiceError
+from emulator.protocol.limits import MESSAGE_CHARS, shorten
 
 
 @dataclass
@@ -54,7 +56,8 @@ def shape_value(shape: Shape, value: Any) -> Any:
         raw = value if isinstance(value, (bytes, bytearray)) else str(value).encode()
         return base64.b64encode(raw).decode("ascii")
     if kind in ("float", "double"):
-        return float(value)
+        number = float(value)
+        return number if math.isfinite(number) else None  # JSON has no NaN / Infinity
     if kind in ("integer", "long"):
         return int(value)
     return value
@@ -105,7 +108,7 @@ def rest_json_response(operation: OperationModel, result: dict[str, Any] | None)
 
 def json_error(error: ServiceError, status: int, json_version: str | None) -> WireResponse:
     """``{"__type": ..., "message": ...}`` with the error's extra fields."""
-    body = {"__type": error.code, "message": error.message, **error.fields}
+    body = {"__type": error.code, "message": shorten(error.message, MESSAGE_CHARS), **error.fields}
     content_type = f"application/x-amz-json-{json_version}" if json_version else "application/json"
     return WireResponse(status, json.dumps(body).encode(), {"Content-Type": content_type, "x-amzn-ErrorType": error.code})
 
@@ -142,6 +145,6 @@ def query_error(error: ServiceError, status: int, request_id: str) -> WireRespon
     """A query-protocol XML error."""
     body = (
         f"<ErrorResponse><Error><Type>Sender</Type><Code>{escape(error.code)}</Code>"
-        f"<Message>{escape(error.message)}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>"
+        f"<Message>{escape(shorten(error.message, MESSAGE_CHARS))}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>"
     )
     return WireResponse(status, body.encode(), {"Content-Type": "text/xml"})

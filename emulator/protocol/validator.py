@@ -13,10 +13,13 @@ import base64
 import binascii
 import datetime as dt
 import functools
+import json
 from typing import Any
 
 import regex
 from botocore.model import Shape
+
+from emulator.protocol.limits import VALUE_CHARS, shorten
 
 _MISSING = object()
 
@@ -34,10 +37,15 @@ def _camel(name: str) -> str:
 
 
 def _repr(value: Any) -> str:
+    """The value as AWS quotes it, cut to a short prefix (never a whole large value)."""
     if value is None:
         return "null"
+    if isinstance(value, (dict, list)):
+        return shorten(json.dumps(value, default=str)[:VALUE_CHARS * 2])
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 10 ** VALUE_CHARS:
+        return "(a number of more than 128 digits)"
     text = value if isinstance(value, str) else str(value)
-    return f"'{text}'" if isinstance(value, str) else text
+    return f"'{shorten(text)}'" if isinstance(value, str) else shorten(text)
 
 
 class _Walker:
@@ -112,6 +120,10 @@ class _Walker:
             else:
                 self.fail(value, path, "Member must be of type integer")
                 return value
+        bound = 2 ** 31 if shape.type_name == "integer" else 2 ** 63  # Java int / long
+        if not -bound <= value < bound:
+            self.fail(value, path, f"Member must have value {'less than or equal to ' + str(bound - 1) if value > 0 else 'greater than or equal to ' + str(-bound)}")
+            return value
         self._range(shape, value, path)
         return value
 

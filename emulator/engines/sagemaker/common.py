@@ -10,6 +10,8 @@ import json
 import math
 import tarfile
 import time
+import zlib
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 
@@ -188,29 +190,61 @@ def make_model_tar_gz(model_files: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
-def read_model_tar_gz(model_tar_gz: bytes, max_total: int = 2 * 1024 ** 3) -> dict[str, bytes]:
-    """Unpack a model.tar.gz safely (regular files only, no path games, size-capped)."""
-    files: dict[str, bytes] = {}
-    total = 0
-    try:
-        with tarfile.open(fileobj=io.BytesIO(model_tar_gz), mode="r:*") as tar:
-            for member in tar:
-                if not member.isfile():
-                    continue
+MODEL_READ_BUDGET = 512 * 1024 ** 2
+"""Bytes of model.tar.gz members a predictor may read in all (a gzip bomb stays unread)."""
+MODEL_SCAN_LIMIT = 1024 ** 3
+"""How far into the uncompressed archive members are looked for."""
+
+
+class LazyModelFiles(Mapping[str, bytes]):
+    """The regular files of a model.tar.gz, each decompressed only when a predictor asks
+    for it, within a byte budget; no path games (absolute, ``..``) and no links."""
+
+    def __init__(self, model_tar_gz: bytes, budget: int = MODEL_READ_BUDGET, scan_limit: int = MODEL_SCAN_LIMIT):
+        self._remaining = budget
+        self._read: dict[str, bytes] = {}
+        self._members: dict[str, tarfile.TarInfo] = {}
+        try:
+            self._tar = tarfile.open(fileobj=io.BytesIO(model_tar_gz), mode="r:*")
+            for member in self._tar:
+                if member.offset_data > scan_limit:
+                    raise AlgorithmError("Unable to load model: model.tar.gz is too large to load.")
                 name = member.name
                 while name.startswith("./"):
                     name = name[2:]
-                if name.startswith("/") or ".." in name.split("/"):
-                    continue
-                total += member.size
-                if total > max_total:
-                    raise AlgorithmError("Model artefact is too large to load.")
-                handle = tar.extractfile(member)
-                if handle is not None:
-                    files[name] = handle.read()
-    except (tarfile.TarError, OSError, EOFError) as exc:
-        raise AlgorithmError(f"Unable to load model: model.tar.gz is not a valid archive ({exc}).") from None
-    return files
+                if member.isfile() and not name.startswith("/") and ".." not in name.split("/"):
+                    self._members[name] = member
+        except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
+            raise AlgorithmError(f"Unable to load model: model.tar.gz is not a valid archive ({exc}).") from None
+
+    def __getitem__(self, name: str) -> bytes:
+        if name in self._read:
+            return self._read[name]
+        member = self._members[name]
+        if member.size > self._remaining:
+            raise AlgorithmError(f"Unable to load model: {name} in model.tar.gz is too large to load.")
+        self._remaining -= member.size
+        try:
+            handle = self._tar.extractfile(member)
+            data = handle.read(member.size + 1) if handle is not None else b""
+        except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
+            raise AlgorithmError(f"Unable to load model: {name} cannot be read ({exc}).") from None
+        self._read[name] = data
+        return data
+
+    def __contains__(self, name: object) -> bool:  # without reading the member
+        return name in self._members
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._members)
+
+    def __len__(self) -> int:
+        return len(self._members)
+
+
+def read_model_tar_gz(model_tar_gz: bytes, max_total: int = MODEL_READ_BUDGET) -> Mapping[str, bytes]:
+    """Open a model.tar.gz safely; members are read lazily (see :class:`LazyModelFiles`)."""
+    return LazyModelFiles(model_tar_gz, budget=max_total)
 
 
 def base_content_type(content_type: str | None) -> tuple[str | None, dict[str, str]]:

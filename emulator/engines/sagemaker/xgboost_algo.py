@@ -129,7 +129,8 @@ def train(hyperparameters: dict, channels: dict) -> TrainingResult:
     if early and "validation" not in data:
         raise AlgorithmError("early_stopping_rounds requires a 'validation' channel.")
     if objective.startswith("multi:"):
-        bad = np.setdiff1d(np.unique(y), np.arange(params["num_class"]))
+        labels = np.unique(y)  # never np.arange(num_class): num_class may be huge
+        bad = labels[(labels < 0) | (labels >= params["num_class"]) | (labels != np.floor(labels))]
         if bad.size:
             raise AlgorithmError(f"label must be in [0, num_class), found {bad[0]!r} (num_class={params['num_class']})")
     if objective in ("binary:logistic", "binary:logitraw", "binary:hinge") and ((y < 0) | (y > 1)).any():

@@ -11,13 +11,12 @@ from emulator.aws.s3 import S3Store
 from emulator.context import RequestContext
 from emulator.engines import lazy
 
-from .common import (DEFAULT_SCORE_THRESHOLD, Kind, check_s3_uri, delete_object, dependencies_ready,
+from .common import (JOBS, DEFAULT_SCORE_THRESHOLD, Kind, check_s3_uri, delete_object, dependencies_ready,
                      describe_objects, get_object, iam_user, invalid, join_uri, lookup, replay, state_of, submit,
-                     update_object, wait)
+                     update_object, wait, work)
 from .state import BatchPrediction, DataSource, MachineLearningState, MLModel
 
 _ENGINE = "emulator.engines.amazonml"
-batch_prediction_csv = lazy(f"{_ENGINE}.batch", "batch_prediction_csv")
 manifest_json = lazy(f"{_ENGINE}.batch", "manifest_json")
 
 
@@ -41,7 +40,7 @@ def render_batch(bp: BatchPrediction) -> dict[str, Any]:
 BATCH_PREDICTION = Kind(BatchPrediction, "BatchPredictionId", "BatchPredictionName", render_batch)
 
 
-def _batch(state: MachineLearningState, bp: BatchPrediction, model: MLModel, ds: DataSource, s3: S3Store) -> None:
+def _batch(ctx: RequestContext, state: MachineLearningState, bp: BatchPrediction, model: MLModel, ds: DataSource, s3: S3Store) -> None:
     """Job: write one gzipped result file per input file and the manifest."""
     with state.lock:
         if not dependencies_ready(bp, model, ds):
@@ -50,8 +49,7 @@ def _batch(state: MachineLearningState, bp: BatchPrediction, model: MLModel, ds:
         threshold = model.score_threshold if model.score_threshold is not None else DEFAULT_SCORE_THRESHOLD
         bucket = urlparse(ds.location_s3).netloc
     manifest: dict[str, str] = {}
-    for name in dataset.layout:
-        text, _total, _invalid = batch_prediction_csv(trained, dataset, name, threshold)
+    for name, text in work(ctx, bp, f"{JOBS}:batch_predictions", trained, dataset, threshold):
         uri = result_uri(bp.output_uri, bp.id, name)
         s3.put_uri(uri, gzip.compress(text.encode("utf-8")))
         manifest[f"s3://{bucket}/{name}"] = uri
@@ -90,7 +88,7 @@ class BatchPredictionOperations:
                                  data_source_id=ds.id, input_location=ds.location_s3, output_uri=output_uri)
             bp.tags = {**ds.tags, **model.tags}
             state.batch_predictions[bp.id] = bp
-            submit(ctx, state, bp, lambda: _batch(state, bp, model, ds, s3), after=[model.future, ds.future])
+            submit(ctx, state, bp, lambda: _batch(ctx, state, bp, model, ds, s3), after=[model.future, ds.future])
         wait(ctx, bp)
         return {"BatchPredictionId": bp.id}
 

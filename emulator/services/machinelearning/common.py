@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 from urllib.parse import urlparse
 
+from emulator import workers
 from emulator.aws.s3 import S3AccessError
 from emulator.context import RequestContext
 from emulator.engines import lazy
@@ -24,6 +25,9 @@ log = logging.getLogger("emulator.services.machinelearning.provider")
 parse_schema = lazy("emulator.engines.amazonml.schema", "parse_schema")
 
 DEFAULT_SCORE_THRESHOLD = 0.5
+
+JOBS = "emulator.engines.amazonml.jobs"
+"""The module of the job steps that run in worker processes (named, so the server imports no engine)."""
 
 Render = Callable[[Any], dict[str, Any]]
 
@@ -143,6 +147,25 @@ def submit(ctx: RequestContext, state: MachineLearningState, obj: Resource, body
                                           after=[f for f in after if f is not None])
 
 
+WAITING_MESSAGE = "Waiting for a free worker process"
+
+
+def work(ctx: RequestContext, obj: Resource, fn: str, *args: Any) -> Any:
+    """In a job: ``fn(*args)`` in a worker process, cancelled when ``obj`` is deleted;
+    while it waits for a worker, the object's Message says so."""
+    state = state_of(ctx)
+
+    def note(message: str | None) -> Callable[[], None]:
+        def set_message() -> None:
+            with state.lock:
+                if obj.message in (None, WAITING_MESSAGE):
+                    obj.message = message
+        return set_message
+
+    return ctx.emulator.jobs.work(fn, *args, cancel=lambda: obj.deleted, on_wait=note(WAITING_MESSAGE),
+                                  on_start=note(None))
+
+
 def wait(ctx: RequestContext, obj: Resource) -> None:
     """Outside the lock: wait for ``obj``'s job as far as the emulator's job runner waits."""
     ctx.emulator.jobs.wait(obj.future)
@@ -158,6 +181,15 @@ def guard(state: MachineLearningState, obj: Resource, body: Callable[[], None],
         with state.lock:
             if not obj.deleted:
                 obj.finish("FAILED", str(exc))
+    except workers.WorkerCancelled as exc:
+        with state.lock:
+            if not obj.deleted:
+                obj.finish("FAILED", f"{obj.kind} {obj.id} was not completed: {exc.reason}")
+    except workers.WorkerOutOfMemory as exc:
+        with state.lock:
+            if not obj.deleted:
+                obj.finish("FAILED", f"{obj.kind} {obj.id} needed more memory than the emulator allows a job "
+                                     f"({exc.limit_mb} MB, --job-memory-mb): out of memory")
     except Exception as exc:  # noqa: BLE001 - a job must never leave a resource stuck
         log.exception("Amazon ML job for %s %s failed", obj.kind, obj.id)
         with state.lock:

@@ -10,15 +10,13 @@ from emulator.context import RequestContext
 from emulator.engines import lazy
 from emulator.engines.amazonml.errors import DataProcessingError
 
-from .common import (Kind, check_s3_uri, delete_object, describe_objects, engine_input, get_object, iam_user,
-                     invalid, parse_schema, read_s3_text, replay, state_of, submit, update_object, wait)
+from .common import (JOBS, Kind, check_s3_uri, delete_object, describe_objects, engine_input, get_object, iam_user,
+                     invalid, parse_schema, read_s3_text, replay, state_of, submit, update_object, wait, work)
 from .database_sources import (DatabaseQuery, connection_url, inferred_schema_text, part_names, stage_query,
                                staged_schema, staging_prefix)
 from .state import DataSource, MachineLearningState
 
 _ENGINE = "emulator.engines.amazonml"
-compute_statistics = lazy(f"{_ENGINE}.statistics", "compute_statistics")
-load_dataset = lazy(f"{_ENGINE}.datasets", "load_dataset")
 parse_rearrangement = lazy(f"{_ENGINE}.rearrangement", "parse_rearrangement")
 
 
@@ -37,22 +35,22 @@ def render_data_source(ds: DataSource) -> dict[str, Any]:
 DATA_SOURCE = Kind(DataSource, "DataSourceId", "DataSourceName", render_data_source)
 
 
-def _load(state: MachineLearningState, ds: DataSource, s3: S3Store) -> None:
+def _load(ctx: RequestContext, state: MachineLearningState, ds: DataSource, s3: S3Store) -> None:
     """Job: read the S3 data, select and type the records, compute statistics."""
     with state.lock:
         ds.start()
     objects = [o for o in s3.read_location(ds.location_s3) if not o.key.endswith(".schema")]
     if not objects:
         raise DataProcessingError(f"No data files found at {ds.location_s3}")
-    load_files(state, ds, urlparse(ds.location_s3).netloc, objects)
+    load_files(ctx, state, ds, urlparse(ds.location_s3).netloc, objects)
 
 
-def load_files(state: MachineLearningState, ds: DataSource, bucket: str, objects: list[S3Object],
-               split_names: list[str] | None = None) -> None:
+def load_files(ctx: RequestContext, state: MachineLearningState, ds: DataSource, bucket: str,
+               objects: list[S3Object], split_names: list[str] | None = None) -> None:
     """Select and type the records of ``objects`` (in ``bucket``) by the data source's schema
-    and rearrangement, compute statistics, and end COMPLETED."""
-    dataset = load_dataset([(o.key, o.data) for o in objects], ds.schema, ds.rearrangement, split_names)
-    statistics = compute_statistics(dataset) if ds.compute_statistics else None
+    and rearrangement, compute statistics (in a worker process), and end COMPLETED."""
+    dataset, statistics = work(ctx, ds, f"{JOBS}:load_data_source", [(o.key, o.data) for o in objects], ds.schema,
+                               ds.rearrangement, ds.compute_statistics, split_names)
     with state.lock:
         if ds.deleted:
             return
@@ -68,7 +66,7 @@ def load_files(state: MachineLearningState, ds: DataSource, bucket: str, objects
         ds.finish("COMPLETED", message)
 
 
-def _load_query(state: MachineLearningState, ds: DataSource, s3: S3Store, url: Callable[[], Any],
+def _load_query(ctx: RequestContext, state: MachineLearningState, ds: DataSource, s3: S3Store, url: Callable[[], Any],
                 query: str) -> None:
     """Job: run the query, stage its rows as CSV in S3, infer a schema if none was given,
     then load the staged files like an S3 data source."""
@@ -82,7 +80,7 @@ def _load_query(state: MachineLearningState, ds: DataSource, s3: S3Store, url: C
             ds.schema, ds.schema_text = schema, schema.to_json()
     bucket = urlparse(ds.location_s3).netloc
     objects = [S3Object(key, s3.get(bucket, key)) for key in staged.keys]
-    load_files(state, ds, bucket, objects, part_names(staged.keys))
+    load_files(ctx, state, ds, bucket, objects, part_names(staged.keys))
 
 
 def _query(service: str, identifier: str, db: dict[str, Any], spec: dict[str, Any]) -> DatabaseQuery:
@@ -125,7 +123,7 @@ class DataSourceOperations:
             if (answer := replay(state, DATA_SOURCE, request)) is not None:
                 return answer
             state.data_sources[ds.id] = ds
-            submit(ctx, state, ds, lambda: _load(state, ds, s3))
+            submit(ctx, state, ds, lambda: _load(ctx, state, ds, s3))
         wait(ctx, ds)
         return {"DataSourceId": ds.id}
 
@@ -199,6 +197,6 @@ def _database_data_source(ctx: RequestContext, request: dict[str, Any], spec: di
         if (answer := replay(state, DATA_SOURCE, request)) is not None:
             return answer
         state.data_sources[ds.id] = ds
-        submit(ctx, state, ds, lambda: _load_query(state, ds, s3, url, target.query))
+        submit(ctx, state, ds, lambda: _load_query(ctx, state, ds, s3, url, target.query))
     wait(ctx, ds)
     return {"DataSourceId": ds.id}

@@ -5,13 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from emulator.context import RequestContext
-from emulator.engines import lazy
 
-from .common import (Kind, delete_object, dependencies_ready, describe_objects, get_object, iam_user, invalid,
-                     lookup, parse_schema, replay, state_of, submit, update_object, wait)
+from .common import (JOBS, Kind, delete_object, dependencies_ready, describe_objects, get_object, iam_user, invalid,
+                     lookup, parse_schema, replay, state_of, submit, update_object, wait, work)
 from .state import DataSource, Evaluation, MachineLearningState, MLModel
 
-evaluate = lazy("emulator.engines.amazonml.metrics", "evaluate")
 
 
 def render_evaluation(ev: Evaluation) -> dict[str, Any]:
@@ -29,13 +27,13 @@ def render_evaluation(ev: Evaluation) -> dict[str, Any]:
 EVALUATION = Kind(Evaluation, "EvaluationId", "EvaluationName", render_evaluation)
 
 
-def _evaluate(state: MachineLearningState, ev: Evaluation, model: MLModel, ds: DataSource) -> None:
+def _evaluate(ctx: RequestContext, state: MachineLearningState, ev: Evaluation, model: MLModel, ds: DataSource) -> None:
     """Job: score the data source with the model once both are ready."""
     with state.lock:
         if not dependencies_ready(ev, model, ds):
             return
         trained, dataset = model.trained, ds.dataset
-    metrics = evaluate(trained, dataset)
+    metrics = work(ctx, ev, f"{JOBS}:evaluation_metrics", trained, dataset)
     with state.lock:
         if ev.deleted:
             return
@@ -64,7 +62,7 @@ class EvaluationOperations:
                             input_location=ds.location_s3)
             ev.tags = {**ds.tags, **model.tags}
             state.evaluations[ev.id] = ev
-            submit(ctx, state, ev, lambda: _evaluate(state, ev, model, ds), after=[model.future, ds.future])
+            submit(ctx, state, ev, lambda: _evaluate(ctx, state, ev, model, ds), after=[model.future, ds.future])
         wait(ctx, ev)
         return {"EvaluationId": ev.id}
 

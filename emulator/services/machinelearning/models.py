@@ -9,15 +9,14 @@ from emulator.context import RequestContext
 from emulator.engines import lazy
 from emulator.protocol.errors import ServiceError
 
-from .common import (DEFAULT_SCORE_THRESHOLD, Kind, delete_object, describe_objects, engine_input, get_object,
+from .common import (JOBS, DEFAULT_SCORE_THRESHOLD, Kind, delete_object, describe_objects, engine_input, get_object,
                      iam_user, invalid, lookup, read_s3_text, replay, state_of, status_text, submit, update_object,
-                     wait)
+                     wait, work)
 from .state import DataSource, MachineLearningState, MLModel, now
 
 _ENGINE = "emulator.engines.amazonml"
 check_target_for_model_type = lazy(f"{_ENGINE}.schema", "check_target_for_model_type")
 parse_recipe = lazy(f"{_ENGINE}.recipes", "parse_recipe")
-train_model = lazy(f"{_ENGINE}.sgd", "train_model")
 validate_parameters = lazy(f"{_ENGINE}.sgd", "validate_parameters")
 
 NO_ENDPOINT = {"EndpointStatus": "NONE", "PeakRequestsPerSecond": 0}
@@ -49,7 +48,7 @@ def _endpoint_after_training(model: MLModel) -> None:
         model.endpoint["EndpointStatus"] = "READY" if model.status == "COMPLETED" else "FAILED"
 
 
-def _train(state: MachineLearningState, model: MLModel, ds: DataSource) -> None:
+def _train(ctx: RequestContext, state: MachineLearningState, model: MLModel, ds: DataSource) -> None:
     """Job: train once the data source is loaded."""
     with state.lock:
         if model.deleted:
@@ -60,7 +59,8 @@ def _train(state: MachineLearningState, model: MLModel, ds: DataSource) -> None:
             model.finish("FAILED", f"Training {status_text(ds)}")
             _endpoint_after_training(model)
             return
-    trained = train_model(dataset, model.model_type, model.request.get("Parameters"), model.recipe_text)
+    trained = work(ctx, model, f"{JOBS}:train", dataset, model.model_type, model.request.get("Parameters"),
+                   model.recipe_text)
     with state.lock:
         if model.deleted:
             return
@@ -111,7 +111,7 @@ class ModelOperations:
                 return answer
             state.models[model.id] = model
             model.tags = dict(ds.tags)
-            submit(ctx, state, model, lambda: _train(state, model, ds), after=[ds.future],
+            submit(ctx, state, model, lambda: _train(ctx, state, model, ds), after=[ds.future],
                    cleanup=lambda: _endpoint_after_training(model))
         wait(ctx, model)
         return {"MLModelId": model.id}

@@ -21,8 +21,11 @@ class SageMakerRuntimeProvider(Provider):
         name = request["EndpointName"]
         variant = self._variant(ctx, name, request.get("TargetVariant"))
         try:
-            body, content_type = variant.predictor.invoke(
-                request.get("Body") or b"", request.get("ContentType"), request.get("Accept"), request.get("CustomAttributes"))
+            try:
+                body, content_type = variant.predictor.invoke(request.get("Body") or b"", request.get("ContentType"),
+                                                              request.get("Accept"), request.get("CustomAttributes"))
+            except RecursionError:
+                raise engine.ModelError("Unable to parse the payload: it is nested too deeply.") from None
         except engine.ModelError as exc:
             raise ServiceError("ModelError", f"Received client error ({exc.status_code}) from primary with message "
                                f"\"{exc.message}\". See {ctx.arn('logs', 'log-group:/aws/sagemaker/Endpoints/' + name)} "

@@ -7,12 +7,14 @@ import math
 import time
 from typing import Any
 
+from emulator import workers
 from emulator.aws.logs import LogWriter
 from emulator.aws.metrics import MetricWriter
 from emulator.aws.s3 import S3AccessError, S3Store
 from emulator.context import RequestContext
 from emulator.engines import sagemaker as engine
-from emulator.jobs import JobRunner
+from emulator.engines.sagemaker.ranges import check_ranges
+from emulator.jobs import SHUTDOWN_REASON, JobRunner
 from emulator.lifecycle import job_created, job_status
 from emulator.services.sagemaker.channels import ChannelReadError, read_channels
 from emulator.services.sagemaker.errors import in_use, validation
@@ -32,6 +34,8 @@ FAILED = ("Failed", "Training job failed")
 STOPPING = ("Stopping", "Stopping the training job")
 STOPPED = ("Stopped", "Training job stopped")
 MAX_RUNTIME_EXCEEDED = ("MaxRuntimeExceeded", "Job stopped because max run time was exceeded.")
+SHUT_DOWN = ("Stopped", "Training job stopped because the emulator shut down")
+WAITING = ("Training", "Waiting for a free worker process to start training")
 
 
 def _now() -> dt.datetime:
@@ -49,8 +53,9 @@ class JobStopped(Exception):
 class TrainingJobRun:
     """One training job's background work: download, train, upload, log."""
 
-    def __init__(self, state: SageMakerState, name: str, s3: S3Store, logs: LogWriter, metrics: MetricWriter) -> None:
-        self.state, self.name, self.s3, self.logs, self.metrics = state, name, s3, logs, metrics
+    def __init__(self, state: SageMakerState, name: str, s3: S3Store, logs: LogWriter, metrics: MetricWriter,
+                 jobs: JobRunner) -> None:
+        self.state, self.name, self.s3, self.logs, self.metrics, self.jobs = state, name, s3, logs, metrics, jobs
         self.log_lines: list[str] = []
         self.stream = f"{name}/algo-1-{int(time.time())}"
 
@@ -80,10 +85,37 @@ class TrainingJobRun:
             job_status("training job", self.name, secondary[0])
 
     def _over_max_runtime(self) -> bool:
+        remaining = self._remaining_runtime()
+        return remaining is not None and remaining < 0
+
+    def _remaining_runtime(self) -> float | None:
+        """Seconds left before MaxRuntimeInSeconds, None without a limit."""
         job = self.job
         limit = (job.get("StoppingCondition") or {}).get("MaxRuntimeInSeconds")
         started = job.get("TrainingStartTime")
-        return bool(limit and started and (_now() - started).total_seconds() > limit)
+        if not limit or not started:
+            return None
+        return limit - (_now() - started).total_seconds()
+
+    def _train(self, algorithm: str, hyperparameters: dict[str, str], channels: dict) -> engine.TrainingResult:
+        """The algorithm in a worker process; StopTrainingJob and MaxRuntimeInSeconds kill it at once."""
+        remaining = self._remaining_runtime()
+        try:
+            return self.jobs.work(engine.train, algorithm, hyperparameters, channels,
+                                  cancel=lambda: self.name in self.state.stop_requested,
+                                  timeout=None if remaining is None else max(0.01, remaining),
+                                  on_wait=lambda: self.note(WAITING), on_start=lambda: self.note(TRAINING))
+        except workers.WorkerTimeout:
+            raise JobStopped(MAX_RUNTIME_EXCEEDED) from None
+        except workers.WorkerCancelled as exc:
+            raise JobStopped(SHUT_DOWN if exc.reason == SHUTDOWN_REASON else STOPPED) from None
+
+    def note(self, secondary: tuple[str, str]) -> None:
+        """Change the current SecondaryStatus' message (waiting for a worker, and back)."""
+        with self.state.lock:
+            transitions = self.job.get("SecondaryStatusTransitions") or []
+            if transitions and transitions[-1]["Status"] == secondary[0]:
+                transitions[-1]["StatusMessage"] = secondary[1]
 
     def run(self) -> None:
         """The whole job; every exit leaves a terminal status."""
@@ -98,9 +130,10 @@ class TrainingJobRun:
                     f"The training image {job['AlgorithmSpecification'].get('TrainingImage')!r} is not a built-in "
                     f"algorithm the emulator runs (supported: {', '.join(engine.ALGORITHMS)}).")
             self.log("Docker entrypoint called with argument(s): train")
+            check_ranges(algorithm, job.get("HyperParameters"))
             channels = read_channels(self.s3, job.get("InputDataConfig", []))
             self.transition(TRAINING)
-            result = engine.train(algorithm, job.get("HyperParameters", {}), channels)
+            result = self._train(algorithm, job.get("HyperParameters", {}), channels)
             self.log_lines.extend(result.log_lines)
             self.transition(UPLOADING)
             artifact = f"{job['OutputDataConfig']['S3OutputPath'].rstrip('/')}/{self.name}/output/model.tar.gz"
@@ -111,6 +144,11 @@ class TrainingJobRun:
         except (engine.AlgorithmError, ChannelReadError, S3AccessError) as exc:
             self.log(f"ClientError: {exc}")
             self.finish("Failed", FAILED, reason=f"ClientError: {exc}")
+        except workers.WorkerOutOfMemory as exc:
+            self.log(f"AlgorithmError: {exc}")
+            self.finish("Failed", FAILED, reason=f"AlgorithmError: MemoryError: the algorithm ran out of memory "
+                                                 f"(the emulator caps each job at {exc.limit_mb} MB, "
+                                                 f"--job-memory-mb): out of memory")
         except Exception as exc:  # an algorithm bug must still end the job
             self.log(f"AlgorithmError: {exc}")
             self.finish("Failed", FAILED, reason=f"AlgorithmError: {type(exc).__name__}: {exc}")
@@ -253,7 +291,7 @@ def start_training_job(ctx: RequestContext, state: SageMakerState, jobs: JobRunn
         state.training_jobs[name] = job
         state.tags[arn] = {t["Key"]: t.get("Value", "") for t in request.get("Tags") or []}
     job_created("training job", name, STARTING[0])
-    run = TrainingJobRun(state, name, ctx.s3(), ctx.logs(), ctx.metrics())
+    run = TrainingJobRun(state, name, ctx.s3(), ctx.logs(), ctx.metrics(), jobs)
     state.training_futures[name] = jobs.submit(run.run)
     return job
 

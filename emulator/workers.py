@@ -1,0 +1,437 @@
+"""Worker processes: heavy job work runs in a child process, never in a server thread.
+
+Every job type (Amazon ML parsing, statistics, training, evaluation and batch prediction,
+SageMaker training, and later crawls, FindMatches tasks, Glue job runs, tuning children)
+keeps its orchestration (state transitions) in a light :class:`~emulator.jobs.JobRunner`
+thread and hands the computation to :func:`run`::
+
+    result = workers.run(engine.train, algorithm, hyperparameters, channels,
+                         timeout=max_runtime, cancel=stop_event)
+
+``fn`` is a module-level function or its name, ``"package.module:function"`` (so
+the server need not import the engine); its arguments and result are plain data that
+our own code produces (the child only ever returns engine output, never user bytes to
+unpickle). The child is forked from a pre-warmed *forkserver* (a clean process started
+once, which imports NumPy, pandas, scikit-learn and xgboost), so a small job starts in a
+few milliseconds, and never from the threaded server itself. The child runs in its own
+process group under an address-space cap (``RLIMIT_AS``): an allocation bomb ends as
+:class:`WorkerOutOfMemory`, never as the server's death. Cancel, timeout and
+:func:`shutdown` kill the whole group (grandchildren included) at once.
+
+At most ``max_processes`` children run at once (:func:`configure`); a job beyond that
+waits in :func:`run` (``on_wait`` lets it say so in its state) without holding anything
+another job waits for.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import multiprocessing
+import multiprocessing.spawn as mp_spawn
+import os
+import pickle
+import resource
+import signal
+import threading
+import time
+import traceback
+from typing import Any, Callable
+
+log = logging.getLogger(__name__)
+
+PRELOAD = ("emulator._forkserver_init", "emulator.workers", "emulator.engines.amazonml.jobs", "numpy", "pandas", "sklearn.linear_model", "sklearn.neighbors",
+           "sklearn.metrics", "xgboost", "emulator.engines.amazonml.sgd", "emulator.engines.amazonml.datasets",
+           "emulator.engines.amazonml.statistics", "emulator.engines.amazonml.metrics",
+           "emulator.engines.sagemaker.knn", "emulator.engines.sagemaker.linear_learner",
+           "emulator.engines.sagemaker.xgboost_algo")
+"""Modules the forkserver imports once, so that each job's child starts warm."""
+
+POLL_SECONDS = 0.05
+WORKER_NAME = "emulator-worker-"
+WORKER_NICENESS = 10
+"""Workers run at a lower CPU priority than the server, so API latency stays flat."""
+
+
+def default_memory_mb() -> int:
+    """Half the machine's physical memory, at least 512 MB, at most 16 GB."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // (1024 * 1024)
+    except (ValueError, OSError, AttributeError):
+        total = 4096
+    return int(min(16384, max(512, total // 2)))
+
+
+class WorkerError(Exception):
+    """A worker process did not return a result."""
+
+
+class WorkerOutOfMemory(WorkerError):
+    """The job needed more memory than its cap (``--job-memory-mb``)."""
+
+    def __init__(self, message: str, limit_mb: int = 0) -> None:
+        super().__init__(message)
+        self.limit_mb = limit_mb
+
+
+class WorkerCrashed(WorkerError):
+    """The worker process died (a signal, a native crash) or returned nothing usable."""
+
+
+class WorkerCancelled(WorkerError):
+    """The job was stopped (StopTrainingJob, shutdown ...); ``reason`` says why."""
+
+    def __init__(self, reason: str = "cancelled") -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class WorkerTimeout(WorkerCancelled):
+    """The job ran past its time limit (MaxRuntimeInSeconds ...)."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"time limit of {seconds:g} s exceeded")
+        self.seconds = seconds
+
+
+class _Pool:
+    """Process-wide settings, the concurrency bound and the live children."""
+
+    def __init__(self) -> None:
+        self.memory_mb = default_memory_mb()
+        self.max_processes = 8
+        self.lock = threading.Condition()
+        self.running: dict[int, multiprocessing.process.BaseProcess] = {}
+        self.waiting = 0
+        self.closed = False
+        self.context = _context()
+
+
+def _without_main(get_preparation_data: Callable[[str], dict]) -> Callable[[str], dict]:
+    """multiprocessing re-imports the parent's ``__main__`` in every child; a worker needs
+    none of it (its function is importable), and a script without a ``__main__`` guard
+    that starts an emulator would start another one in each worker."""
+
+    def prepare(name: str) -> dict:
+        data = get_preparation_data(name)
+        if name.startswith(WORKER_NAME):
+            data.pop("init_main_from_path", None)
+            data.pop("init_main_from_name", None)
+        return data
+
+    prepare.emulator_patched = True  # type: ignore[attr-defined]
+    return prepare
+
+
+if not getattr(mp_spawn.get_preparation_data, "emulator_patched", False):
+    mp_spawn.get_preparation_data = _without_main(mp_spawn.get_preparation_data)
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    try:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(list(PRELOAD))
+        return context
+    except ValueError:  # no forkserver on this platform
+        return multiprocessing.get_context("spawn")
+
+
+_POOL = _Pool()
+
+
+def configure(memory_mb: int | None = None, max_processes: int | None = None) -> None:
+    """Set the per-job memory cap and the number of concurrent worker processes."""
+    with _POOL.lock:
+        if memory_mb:
+            _POOL.memory_mb = int(memory_mb)
+        if max_processes:
+            _POOL.max_processes = max(1, int(max_processes))
+        _POOL.closed = False
+        _POOL.lock.notify_all()
+
+
+def stats() -> dict[str, int]:
+    """Running and waiting worker counts and the bounds (for health and tests)."""
+    with _POOL.lock:
+        return {"running": len(_POOL.running), "waiting": _POOL.waiting,
+                "max_processes": _POOL.max_processes, "memory_mb": _POOL.memory_mb}
+
+
+def warm_up() -> threading.Thread:
+    """Start the forkserver (it imports :data:`PRELOAD`) in the background."""
+
+    def start() -> None:
+        try:
+            process = _POOL.context.Process(target=_noop, name=f"{WORKER_NAME}warm-up", daemon=True)
+            process.start()
+            process.join(120)
+        except Exception:  # reported again by the first real job
+            log.warning("worker processes could not start", exc_info=True)
+
+    thread = threading.Thread(target=start, name="worker-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
+def _noop() -> None:
+    return None
+
+
+def _cancelled(cancel: Any) -> bool:
+    if cancel is None:
+        return False
+    if isinstance(cancel, threading.Event):
+        return cancel.is_set()
+    return bool(cancel())
+
+
+def run(fn: Callable[..., Any] | str, *args: Any, memory_mb: int | None = None, timeout: float | None = None,
+        cancel: threading.Event | Callable[[], bool] | None = None,
+        on_wait: Callable[[], None] | None = None, on_start: Callable[[], None] | None = None,
+        **kwargs: Any) -> Any:
+    """``fn(*args, **kwargs)`` in a fresh worker process; its result, or its exception.
+
+    ``on_wait`` is called once if the job must wait for a free worker, ``on_start`` when
+    it then gets one.
+
+    Raises the exception ``fn`` raised (when it pickles), :class:`WorkerOutOfMemory`,
+    :class:`WorkerCrashed`, :class:`WorkerCancelled` (``cancel`` set, or :func:`shutdown`)
+    or :class:`WorkerTimeout` (``timeout`` seconds after this call, waiting included).
+    """
+    limit_mb = memory_mb or _POOL.memory_mb
+    deadline = None if timeout is None else time.monotonic() + timeout
+    waited = _acquire(cancel, on_wait, deadline, timeout)
+    if waited and on_start is not None:
+        on_start()
+    try:
+        return _run_child(fn, args, kwargs, limit_mb, deadline, timeout, cancel)
+    finally:
+        with _POOL.lock:
+            _POOL.lock.notify_all()
+
+
+def _acquire(cancel: Any, on_wait: Callable[[], None] | None, deadline: float | None,
+             timeout: float | None) -> bool:
+    """Wait for a free worker slot (reserved by a placeholder until the child starts);
+    True when it had to wait."""
+    told = False
+    with _POOL.lock:
+        _POOL.waiting += 1
+        try:
+            while True:
+                if _POOL.closed:
+                    raise WorkerCancelled("the emulator is shutting down")
+                if _cancelled(cancel):
+                    raise WorkerCancelled()
+                if deadline is not None and time.monotonic() > deadline:
+                    raise WorkerTimeout(timeout or 0.0)
+                if len(_POOL.running) < _POOL.max_processes:
+                    _POOL.running[-threading.get_ident()] = None  # type: ignore[assignment]
+                    return told
+                if on_wait is not None and not told:
+                    told = True
+                    _POOL.lock.release()
+                    try:
+                        on_wait()
+                    finally:
+                        _POOL.lock.acquire()
+                    continue
+                _POOL.lock.wait(0.2)
+        finally:
+            _POOL.waiting -= 1
+
+
+def _run_child(fn: Callable[..., Any] | str, args: tuple, kwargs: dict, limit_mb: int, deadline: float | None,
+               timeout: float | None, cancel: Any) -> Any:
+    placeholder = -threading.get_ident()
+    receiver, sender = _POOL.context.Pipe(duplex=False)
+    process = _POOL.context.Process(target=_child_main, args=(sender, fn, args, kwargs, limit_mb, os.getpid()),
+                                    name=f"{WORKER_NAME}{getattr(fn, '__name__', fn)}", daemon=True)
+    try:
+        process.start()
+    except BaseException:
+        with _POOL.lock:
+            _POOL.running.pop(placeholder, None)
+        raise
+    finally:
+        sender.close()
+    with _POOL.lock:
+        _POOL.running.pop(placeholder, None)
+        _POOL.running[process.pid] = process
+        closed = _POOL.closed
+    try:
+        while True:
+            if closed or _POOL.closed:
+                raise WorkerCancelled("the emulator is shutting down")
+            if _cancelled(cancel):
+                raise WorkerCancelled()
+            if deadline is not None and time.monotonic() > deadline:
+                raise WorkerTimeout(timeout or 0.0)
+            if receiver.poll(POLL_SECONDS):
+                try:
+                    message = receiver.recv()
+                except (EOFError, OSError):
+                    message = None
+                break
+            if not process.is_alive():
+                message = receiver.recv() if receiver.poll(0) else None
+                break
+    finally:
+        receiver.close()
+        _kill(process)
+        with _POOL.lock:
+            _POOL.running.pop(process.pid, None)
+    return _outcome(message, process, limit_mb)
+
+
+def _outcome(message: Any, process: multiprocessing.process.BaseProcess, limit_mb: int) -> Any:
+    if message is None:
+        code = process.exitcode
+        what = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
+        raise WorkerCrashed(f"the worker process ended without a result ({what})")
+    kind, payload = message
+    if kind == "ok":
+        return payload
+    if kind == "oom":
+        raise WorkerOutOfMemory(f"out of memory: the job needed more than its {limit_mb} MB limit ({payload})",
+                                limit_mb)
+    if kind == "raise":
+        raise payload
+    raise WorkerCrashed(str(payload))
+
+
+def _kill(process: multiprocessing.process.BaseProcess) -> None:
+    """SIGKILL the child's process group (the child and anything it started), then reap it."""
+    pid = process.pid
+    if pid is None:
+        return
+    if process.is_alive() or process.exitcode is None:
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            process.kill()
+        except (ProcessLookupError, OSError, ValueError, AttributeError):
+            pass
+    else:
+        try:  # grandchildren left behind by a finished child
+            os.killpg(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+    process.join(5)
+
+
+def shutdown(wait_seconds: float = 2.0) -> int:
+    """Refuse new work and kill every running worker; returns how many were running."""
+    with _POOL.lock:
+        _POOL.closed = True
+        processes = [p for p in _POOL.running.values() if p is not None]
+        _POOL.lock.notify_all()
+    for process in processes:
+        _kill(process)
+    deadline = time.monotonic() + wait_seconds
+    while time.monotonic() < deadline:
+        with _POOL.lock:
+            if not any(_POOL.running.values()):
+                break
+        time.sleep(POLL_SECONDS)
+    return len(processes)
+
+
+# ------------------------------------------------------------------ inside the child
+def _limit_memory(limit_mb: int) -> None:
+    """Cap the address space at what the process maps now plus ``limit_mb``."""
+    try:
+        with open("/proc/self/statm") as handle:
+            mapped = int(handle.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        mapped = 0
+    cap = mapped + limit_mb * 1024 * 1024
+    try:
+        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+    except (ValueError, OSError):
+        log.warning("could not cap worker memory at %d MB", limit_mb)
+
+
+def _resolve(fn: Callable[..., Any] | str) -> Callable[..., Any]:
+    if callable(fn):
+        return fn
+    module, _, name = fn.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def _watch_server(server_pid: int) -> None:
+    """Kill this worker's process group when the server is gone (even by SIGKILL)."""
+    while True:
+        time.sleep(0.5)
+        try:
+            os.kill(server_pid, 0)
+        except ProcessLookupError:
+            os.killpg(0, signal.SIGKILL)
+        except PermissionError:
+            pass
+
+
+def _child_main(sender: Any, fn: Callable[..., Any] | str, args: tuple, kwargs: dict, limit_mb: int,
+                server_pid: int) -> None:
+    try:
+        os.setpgid(0, 0)
+    except OSError:
+        pass
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server decides when workers end
+    try:
+        os.nice(WORKER_NICENESS)  # the API's threads come first on a busy CPU
+    except OSError:
+        pass
+    threading.Thread(target=_watch_server, args=(server_pid,), name="server-watch", daemon=True).start()
+    os.environ.setdefault("OMP_NUM_THREADS", str(max(1, os.cpu_count() or 1)))
+    _limit_memory(limit_mb)
+    try:
+        message: tuple[str, Any] = ("ok", _resolve(fn)(*args, **kwargs))
+    except MemoryError as exc:
+        message = ("oom", f"{type(exc).__name__}: {str(exc)[:200]}")
+    except BaseException as exc:  # noqa: BLE001 - everything must reach the parent
+        if _looks_out_of_memory(exc):
+            message = ("oom", f"{type(exc).__name__}: {str(exc)[:200]}")
+        else:
+            message = ("raise", _portable(exc))
+    try:
+        _send(sender, message)
+    finally:
+        try:
+            sender.close()
+        except OSError:
+            pass
+
+
+def _send(sender: Any, message: tuple[str, Any]) -> None:
+    """Send the outcome; quietly nothing when the parent has gone (it killed us or exited)."""
+    try:
+        try:
+            sender.send(message)
+        except MemoryError:
+            sender.send(("oom", "the result did not fit in memory"))
+        except (BrokenPipeError, ConnectionError, EOFError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - an unpicklable result
+            sender.send(("crash", f"the job's result could not be returned: {type(exc).__name__}: {exc}"))
+    except (BrokenPipeError, ConnectionError, EOFError, OSError):
+        pass
+
+
+def _looks_out_of_memory(exc: BaseException) -> bool:
+    text = str(exc)
+    return "bad_alloc" in text or "Cannot allocate memory" in text or "out of memory" in text.lower()
+
+
+def _portable(exc: BaseException) -> BaseException:
+    """``exc`` if it survives pickling, else a WorkerCrashed carrying its text."""
+    try:
+        clone = pickle.loads(pickle.dumps(exc))
+        if type(clone) is type(exc):
+            return exc
+    except Exception:  # noqa: BLE001
+        pass
+    where = traceback.format_exception(type(exc), exc, exc.__traceback__)[-1].strip()
+    return WorkerCrashed(f"{type(exc).__name__}: {exc} ({where})"[:2000])

@@ -1,0 +1,81 @@
+"""model.tar.gz members are read lazily within a byte budget: a gzip bomb beside the
+model files is never decompressed into memory."""
+
+from __future__ import annotations
+
+import io
+import tarfile
+import tracemalloc
+
+import pytest
+
+from emulator.engines import sagemaker as sm
+from emulator.engines.sagemaker import AlgorithmError, Channel
+from emulator.engines.sagemaker.common import LazyModelFiles
+
+
+class _Zeros(io.RawIOBase):
+    """``size`` zero bytes, produced as read (never held whole)."""
+
+    def __init__(self, size: int) -> None:
+        self.left = size
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # noqa: ANN001
+        n = min(len(buffer), self.left)
+        buffer[:n] = b"\0" * n
+        self.left -= n
+        return n
+
+
+def _with_bomb(model_tar_gz: bytes, bomb_bytes: int) -> bytes:
+    """The archive's members plus a highly compressible ``bomb.bin`` of ``bomb_bytes``."""
+    files = LazyModelFiles(model_tar_gz)
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w:gz", compresslevel=1) as tar:
+        info = tarfile.TarInfo("bomb.bin")
+        info.size = bomb_bytes
+        tar.addfile(info, io.BufferedReader(_Zeros(bomb_bytes), 1 << 20))
+        for name in files:
+            data = files[name]
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def knn_archive() -> bytes:
+    rows = "\n".join(f"{i % 2},{i % 2 + 0.1 * (i % 5)},{1 - i % 2}" for i in range(40)).encode()
+    result = sm.train("knn", {"k": "3", "sample_size": "40", "predictor_type": "classifier"},
+                      {"train": Channel("train", "text/csv", [("train.csv", rows)])})
+    return sm.make_model_tar_gz(result.model_files)
+
+
+def test_a_bomb_member_is_never_read(knn_archive: bytes) -> None:
+    archive = _with_bomb(knn_archive, 200 * 1024 * 1024)
+    assert len(archive) < 2 * 1024 * 1024
+    tracemalloc.start()
+    try:
+        predictor = sm.load_predictor("knn", archive)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 20 * 1024 * 1024
+    body, _ = predictor.invoke(b"1,1.1", "text/csv", "application/json")
+    assert b"predicted_label" in body
+
+
+def test_reading_past_the_budget_is_an_algorithm_error(knn_archive: bytes) -> None:
+    files = LazyModelFiles(_with_bomb(knn_archive, 50 * 1024 * 1024), budget=10 * 1024 * 1024)
+    assert "bomb.bin" in files and len(files) >= 2
+    with pytest.raises(AlgorithmError, match="too large"):
+        files["bomb.bin"]
+    assert all(files[name] for name in files if name != "bomb.bin")  # the model files still are
+
+
+def test_not_an_archive_is_an_algorithm_error() -> None:
+    with pytest.raises(AlgorithmError, match="not a valid archive"):
+        LazyModelFiles(b"\x1f\x8b garbage")
