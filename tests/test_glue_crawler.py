@@ -364,15 +364,23 @@ def test_catalog_reads_page_and_answer_modelled_errors(aws: Callable[..., Any], 
 
 def test_running_crawler_states_stop_and_double_start(emulator: RunningEmulator, aws: Callable[..., Any], bucket: str,
                                                       database: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """With every job worker busy, a started crawler stays RUNNING: a second start, an update
-    and a delete are refused, StopCrawler moves it to STOPPING and the crawl ends CANCELLED."""
+    """While a crawl is still reading its targets, the crawler stays RUNNING: a second start, an
+    update and a delete are refused, StopCrawler moves it to STOPPING and the crawl ends CANCELLED."""
+    from emulator.services.glue.crawl import CrawlRun
+
     glue, jobs = aws("glue"), emulator.app.emulator.jobs
     aws("s3").put_object(Bucket=bucket, Key="s/a/a.csv", Body=_csv([["k", "v"], ["a", 1]]))
     crawler = _name("stop-")
     glue.create_crawler(Name=crawler, Role=ROLE, DatabaseName=database, Targets={"S3Targets": [{"Path": f"s3://{bucket}/s/"}]})
     monkeypatch.setattr(jobs, "grace_seconds", 0.0)
     release = threading.Event()
-    blockers = [jobs.submit(lambda: release.wait(30)) for _ in range(emulator.app.emulator.config.max_workers)]
+    reading = CrawlRun.crawl_targets
+
+    def held_crawl_targets(run: CrawlRun) -> Any:  # the crawl reads its targets only once released
+        release.wait(30)
+        return reading(run)
+
+    monkeypatch.setattr(CrawlRun, "crawl_targets", held_crawl_targets)
     try:
         glue.start_crawler(Name=crawler)
         assert glue.get_crawler(Name=crawler)["Crawler"]["State"] == "RUNNING"
@@ -384,8 +392,6 @@ def test_running_crawler_states_stop_and_double_start(emulator: RunningEmulator,
         assert _error(glue.stop_crawler, Name=crawler) == "CrawlerStoppingException"
     finally:
         release.set()
-    for blocker in blockers:
-        jobs.wait(blocker, timeout=30)
     deadline = time.monotonic() + 30
     while glue.get_crawler(Name=crawler)["Crawler"]["State"] != "READY":
         assert time.monotonic() < deadline
