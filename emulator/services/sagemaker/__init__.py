@@ -1,4 +1,4 @@
-"""Amazon SageMaker: training jobs with the built-in algorithms, hosting and tags."""
+"""Amazon SageMaker: training jobs with the built-in algorithms, hyperparameter tuning, hosting and tags."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ from emulator.services.base import Provider
 from emulator.services.sagemaker.hosting import HostingOperations
 from emulator.services.sagemaker.tagging import TaggingOperations
 from emulator.services.sagemaker.training import TrainingOperations
+from emulator.services.sagemaker.tuning import TuningOperations
 
 
-class SageMakerProvider(TrainingOperations, HostingOperations, TaggingOperations, Provider):
+class SageMakerProvider(TrainingOperations, TuningOperations, HostingOperations, TaggingOperations, Provider):
     """The ``sagemaker`` control plane; operations it lacks fall back to moto."""
 
     service_name = "sagemaker"
