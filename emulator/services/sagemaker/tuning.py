@@ -20,6 +20,7 @@ from concurrent.futures import wait as wait_futures
 from typing import Any
 
 from emulator.context import RequestContext
+from emulator.engines import sagemaker as algorithms
 from emulator.engines.tuning import Proposal, Strategy, make_strategy
 from emulator.jobs import JobRunner
 from emulator.services.paging import BadNextToken, paginate
@@ -60,6 +61,8 @@ class TuningOperations:
         definitions = parse_definitions(request)
         config = copy.deepcopy(request["HyperParameterTuningJobConfig"])
         config.setdefault("TrainingJobEarlyStoppingType", "Off")
+        if config.get("ParameterRanges") is not None:
+            config["ParameterRanges"] = _all_range_lists(config["ParameterRanges"])
         if config["Strategy"] == "Grid":
             config["ResourceLimits"]["MaxNumberOfTrainingJobs"] = sum(d.space.grid_size() for d in definitions)
         with state.lock:
@@ -311,11 +314,21 @@ def _described_definition(definition: Definition) -> dict[str, Any]:
     """The definition as DescribeHyperParameterTuningJob returns it: the objective key injected into
     StaticHyperParameters, and a ResourceConfig (the SDK's attach reads it)."""
     out = copy.deepcopy(definition.spec)
+    if out.get("HyperParameterRanges") is not None:
+        out["HyperParameterRanges"] = _all_range_lists(out["HyperParameterRanges"])
+    algorithm_spec = out.setdefault("AlgorithmSpecification", {})
+    if not algorithm_spec.get("MetricDefinitions") and definition.algorithm:
+        algorithm_spec["MetricDefinitions"] = algorithms.metric_definitions(definition.algorithm)
     out["StaticHyperParameters"] = {**(out.get("StaticHyperParameters") or {}),
                                     OBJECTIVE_KEY: definition.objective["MetricName"]}
     out.setdefault("ResourceConfig", _resource_config(definition.spec))
     out.setdefault("OutputDataConfig", {})
     return out
+
+
+def _all_range_lists(ranges: dict[str, Any]) -> dict[str, Any]:
+    """AWS describes every kind of range, empty or not (the SDK's attach indexes all three)."""
+    return {"IntegerParameterRanges": [], "ContinuousParameterRanges": [], "CategoricalParameterRanges": [], **ranges}
 
 
 def _find(state: SageMakerState, name: str) -> dict[str, Any]:
