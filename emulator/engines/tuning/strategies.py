@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Iterator
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from .space import SearchSpace
 
@@ -139,6 +140,10 @@ class BayesianSearch(Strategy):
         if len(scored) < self.initial_random or self.space.dimensions == 0:
             values = self._random()
             return None if values is None else (values, None)
+        with threadpool_limits(1):  # tiny matrices: BLAS threads only cost (10x on a busy 2-core machine)
+            return self._model_based(scored)
+
+    def _model_based(self, scored: list[_Told]) -> tuple[dict[str, str], int | None] | None:
         X = np.array([self.space.encode(t.values) for t in scored])
         y = np.array([t.score for t in scored], dtype=float)
         gp = _fit_gp(X, y, self.seed)
