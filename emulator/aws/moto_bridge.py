@@ -20,7 +20,9 @@ _MOTO_RESPONSES = {
 
 
 # Operations moto answers with canned results (a job "completed" that never ran). The
-# emulator answers 501 NotImplemented for them instead, until it runs them for real.
+# emulator answers 501 NotImplemented for those no provider implements (a provider
+# method always takes precedence: tuning and transform jobs are run by the sagemaker
+# provider; DeleteHyperParameterTuningJob, processing, compilation, AutoML are not).
 _CANNED_BY_MOTO = {
     "sagemaker": re.compile(r"HyperParameterTuningJob|TransformJob|ProcessingJob|CompilationJob|AutoMLJob"),
 }
