@@ -397,7 +397,8 @@ def _blazingtext_request(name: str, bucket: str, max_jobs: int, epochs: int, par
             "ParameterRanges": {"ContinuousParameterRanges": [{"Name": "learning_rate", "MinValue": "0.05", "MaxValue": "0.08"}]},
         },
         "TrainingJobDefinition": {
-            "StaticHyperParameters": {"mode": "supervised", "epochs": str(epochs), "min_count": "2", "word_ngrams": "2"},
+            "StaticHyperParameters": {"mode": "supervised", "epochs": str(epochs), "min_count": "2", "word_ngrams": "2",
+                                      "vector_dim": "10"},  # small models: uploads take no time
             "AlgorithmSpecification": {"TrainingImage": BLAZINGTEXT_IMAGE, "TrainingInputMode": "File"},
             "RoleArn": ROLE,
             "InputDataConfig": [channel("train", f"s3://{bucket}/bt/train/", "text/plain"),
@@ -418,19 +419,17 @@ def test_stop_tuning_job_stops_running_children(sagemaker_sdk: RunningEmulator) 
         bucket = f"stop-{uuid.uuid4().hex[:8]}"
         _put_corpus(emulator.client("s3"), bucket, "bt")
         name = f"bt-stop-{uuid.uuid4().hex[:8]}"
-        sm.create_hyper_parameter_tuning_job(**_blazingtext_request(name, bucket, max_jobs=6, epochs=150))
-        deadline = time.monotonic() + 60
-        while not sm.list_training_jobs_for_hyper_parameter_tuning_job(
-                HyperParameterTuningJobName=name, StatusEquals="InProgress")["TrainingJobSummaries"]:
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
+        sm.create_hyper_parameter_tuning_job(**_blazingtext_request(name, bucket, max_jobs=6, epochs=300))
         import sagemaker
 
         tuner = HyperparameterTuner.attach(name, sagemaker_session=sagemaker.Session(sagemaker_client=sm))
-        running = {c["TrainingJobName"] for c in sm.list_training_jobs_for_hyper_parameter_tuning_job(
-            HyperParameterTuningJobName=name, StatusEquals="InProgress")["TrainingJobSummaries"]
-            # a child already uploading its model completes, as on AWS
-            if sm.describe_training_job(TrainingJobName=c["TrainingJobName"])["SecondaryStatus"] != "Uploading"}
+        deadline = time.monotonic() + 60
+        running: set[str] = set()
+        while not running:  # children in training (one already uploading its model completes, as on AWS)
+            assert time.monotonic() < deadline
+            running = {c["TrainingJobName"] for c in sm.list_training_jobs_for_hyper_parameter_tuning_job(
+                HyperParameterTuningJobName=name, StatusEquals="InProgress")["TrainingJobSummaries"]
+                if sm.describe_training_job(TrainingJobName=c["TrainingJobName"])["SecondaryStatus"] == "Training"}
         tuner.stop_tuning_job()
         stopping = sm.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)
         assert stopping["HyperParameterTuningJobStatus"] == "Stopping"

@@ -206,6 +206,8 @@ class TuningJobRun:
                 turn += 1
                 if exhausted[index]:
                     continue
+                if self._stopping():  # StopHyperParameterTuningJob arrived: start nothing new
+                    break
                 proposal = self.strategies[index].ask()
                 if proposal is None:
                     exhausted[index] = True
@@ -225,10 +227,13 @@ class TuningJobRun:
                     best, since_best = (value, 0) if improved else (best, since_best + 1)
         self._conclude(ending)
 
-    def _ending_reason(self, best: float | None, since_best: int) -> str | None:
+    def _stopping(self) -> bool:
         with self.state.lock:
-            if self.record["HyperParameterTuningJobStatus"] == "Stopping":
-                return "stop"
+            return self.record["HyperParameterTuningJobStatus"] == "Stopping"
+
+    def _ending_reason(self, best: float | None, since_best: int) -> str | None:
+        if self._stopping():
+            return "stop"
         if best is not None and self.target is not None and \
                 (best >= self.target if self.maximize else best <= self.target):
             return "criteria"
