@@ -2,8 +2,10 @@
 
 Modes: ``supervised`` (text classification, fastText ``train_supervised``) and the
 word2vec modes ``skipgram`` / ``cbow`` / ``batch_skipgram`` (fastText
-``train_unsupervised``; ``batch_skipgram`` is trained as ``skipgram``; the
-``train:mean_rho`` word-similarity metric is not computed). This fastText build
+``train_unsupervised``; ``batch_skipgram`` is trained as ``skipgram``; ``train:mean_rho`` is Spearman's rho
+of cosine similarities against the human scores of an ``evaluation`` channel of
+``word1 word2 score`` lines - AWS uses its built-in WordSimilarity-353, which the
+emulator does not ship). This fastText build
 diverges (NaN) on some corpora without subword n-grams; word2vec training then falls
 back to ``subwords=True`` (char n-grams 3-6) with a warning in the log.
 
@@ -119,8 +121,8 @@ def train(hyperparameters: dict, channels: dict) -> TrainingResult:
         minn = hp.int("min_char", 3, minimum=1)
         maxn = hp.int("max_char", 6, minimum=1)
         hp.int("batch_size", 11, minimum=1)
-        hp.bool("evaluation", True)
-        allowed = ["train"]
+        evaluate = hp.bool("evaluation", True)
+        allowed = ["train", "evaluation"]
     train_ch = require_channel(channels, "train", allowed)
     lines = [_clean_line(l) for l in read_lines(train_ch)]
     lines = [l for l in lines if l]
@@ -239,13 +241,52 @@ def train(hyperparameters: dict, channels: dict) -> TrainingResult:
         log.raw(f"Total training time in seconds: {elapsed:.2f}")
         words = model.get_words()
         log.raw(f"Number of words in vocabulary: {len(words)}")
+        metrics = []
+        if evaluate and "evaluation" in channels:
+            rho, used, total = word_similarity_rho(model, read_lines(channels["evaluation"]))
+            log.raw(f"Evaluated on {used} of {total} word pairs (both words in the vocabulary)")
+            if rho is not None:
+                log.raw(f"#mean_rho: {rho:.4f}")
+                metrics.append(("train:mean_rho", round(rho, 4)))
         with open(out, "rb") as fh:
             binary = fh.read()
         txt = [f"{len(words)} {dim}"]
         for w in words:
             txt.append(w + " " + " ".join(f"{v:.5f}" for v in model.get_word_vector(w)))
         return TrainingResult({"vectors.bin": binary, "vectors.txt": ("\n".join(txt) + "\n").encode()},
-                              [], log.lines)
+                              metrics, log.lines)
+
+
+def word_similarity_rho(model, lines: list[str]) -> tuple[float | None, int, int]:
+    """Spearman's rho between the model's cosine similarities and human scores, as BlazingText's
+    WordSimilarity-353 evaluation reports it. ``lines``: ``word1 word2 score`` (tabs or spaces; a
+    header line is skipped). Returns (rho or None if fewer than 3 pairs are in the vocabulary,
+    pairs used, pairs read)."""
+    import numpy as np
+    from scipy.stats import spearmanr
+
+    vocabulary = set(model.get_words())
+    human, predicted, total = [], [], 0
+    for line in lines:
+        parts = line.replace(",", " ").split()
+        if len(parts) < 3:
+            continue
+        try:
+            score = float(parts[2])
+        except ValueError:
+            continue  # a header
+        total += 1
+        a, b = parts[0].lower(), parts[1].lower()
+        if a not in vocabulary or b not in vocabulary:
+            continue
+        va, vb = model.get_word_vector(a), model.get_word_vector(b)
+        norm = float(np.linalg.norm(va) * np.linalg.norm(vb))
+        human.append(score)
+        predicted.append(float(np.dot(va, vb)) / norm if norm else 0.0)
+    if len(human) < 3:
+        return None, len(human), total
+    rho = spearmanr(human, predicted).correlation
+    return (float(rho) if np.isfinite(rho) else None), len(human), total
 
 
 def _with_retries(make_kwargs, func: str, out: str, tests: list[str], lr: float, log: Log):

@@ -184,7 +184,7 @@ class HostingOperations:
         def deploy() -> None:
             try:
                 hosted = [HostedVariant(v["VariantName"], float(v.get("InitialVariantWeight", 1.0)),
-                                        _load_variant(s3, models[v["VariantName"]]))
+                                        load_model_predictor(s3, models[v["VariantName"]]))
                           for v in config["ProductionVariants"]]
             except (engine.AlgorithmError, S3AccessError, ValueError) as exc:
                 self._endpoint_failed(state, name, config, phase, str(exc))
@@ -229,7 +229,8 @@ class HostingOperations:
             state.hosted.pop(request["EndpointName"], None)
 
 
-def _load_variant(s3: S3Store, model: dict[str, Any] | None) -> Any:
+def load_model_predictor(s3: S3Store, model: dict[str, Any] | None) -> Any:
+    """The in-memory predictor of a model record (its primary container); shared by endpoints and batch transform."""
     if model is None:
         raise ValueError("The model of this production variant no longer exists.")
     container = model.get("PrimaryContainer") or (model.get("Containers") or [{}])[0]

@@ -30,3 +30,8 @@ class SageMakerState:
     endpoints: dict[str, dict[str, Any]] = field(default_factory=dict)
     hosted: dict[str, list[HostedVariant]] = field(default_factory=dict)
     tags: dict[str, dict[str, str]] = field(default_factory=dict)
+    tuning_jobs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    tuning_children: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # tuning job -> child records
+    tuning_futures: dict[str, Future] = field(default_factory=dict)
+    transform_jobs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    transform_futures: dict[str, Future] = field(default_factory=dict)

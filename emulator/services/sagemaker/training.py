@@ -227,13 +227,23 @@ class TrainingOperations:
                 raise validation("Requested resource not found.")
             if job["TrainingJobStatus"] != "InProgress":
                 raise validation(f"The request was rejected because the training job is in status {job['TrainingJobStatus']}.")
-            state.stop_requested.add(name)
-            now = _now()
-            job["SecondaryStatusTransitions"][-1]["EndTime"] = now
-            job["SecondaryStatusTransitions"].append({"Status": STOPPING[0], "StartTime": now, "StatusMessage": STOPPING[1]})
-            job.update(TrainingJobStatus="Stopping", SecondaryStatus=STOPPING[0], LastModifiedTime=now)
-        job_status("training job", name, STOPPING[0], "StopTrainingJob was called")
+            request_stop(state, name)
         return None
+
+
+def request_stop(state: SageMakerState, name: str) -> bool:
+    """Ask an InProgress training job to stop at its next phase (``Stopping``); False if not running."""
+    with state.lock:
+        job = state.training_jobs.get(name)
+        if job is None or job["TrainingJobStatus"] != "InProgress":
+            return False
+        state.stop_requested.add(name)
+        now = _now()
+        job["SecondaryStatusTransitions"][-1]["EndTime"] = now
+        job["SecondaryStatusTransitions"].append({"Status": STOPPING[0], "StartTime": now, "StatusMessage": STOPPING[1]})
+        job.update(TrainingJobStatus="Stopping", SecondaryStatus=STOPPING[0], LastModifiedTime=now)
+    job_status("training job", name, STOPPING[0], "a stop was requested")
+    return True
 
 
 def start_training_job(ctx: RequestContext, state: SageMakerState, jobs: JobRunner, request: dict[str, Any],

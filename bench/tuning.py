@@ -1,0 +1,195 @@
+"""Benchmarks of hyperparameter tuning and batch transform, measured side by side in one run.
+
+    python bench/tuning.py [--jobs 10] [--parallel 2] [--seeds 5] [--budget 20] [--records 3000]
+
+Prints
+(a) the wall time of a 10-job, 2-parallel BlazingText tuning job (seed 002's ranges, on
+    the generated review corpus) next to the same 10 configurations trained one after
+    the other as plain training jobs, and the ratio (target <= 0.6 on 2 cores);
+(b) Bayesian vs Random search with the same budget, best objective averaged over seeds,
+    on two tasks where a surrogate should help (Branin; a 3-D Hartmann function);
+(c) batch transform throughput (records/s, k-NN on iris rows, MultiRecord) next to the
+    same records sent through InvokeEndpoint one by one.
+The emulator runs in this process (``clients.testing.running_emulator``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import statistics
+import sys
+import time
+import uuid
+
+import numpy as np
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, REPO)
+
+from clients.examples.review_corpus import splits  # noqa: E402
+from clients.testing import running_emulator  # noqa: E402
+from emulator.config import Config  # noqa: E402
+from emulator.engines.tuning import make_strategy, parse_ranges  # noqa: E402
+from tests.sagemaker_helpers import BLAZINGTEXT_IMAGE, KNN_IMAGE, ROLE, channel, iris_split, training_request  # noqa: E402
+
+
+def _wait(describe, key: str, deadline: float = 3600) -> dict:
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        described = describe()
+        if described[key] in ("Completed", "Failed", "Stopped"):
+            return described
+        time.sleep(0.05)
+    raise TimeoutError(key)
+
+
+def bench_parallel_tuning(emu, jobs: int, parallel: int) -> None:
+    s3, sm = emu.client("s3"), emu.client("sagemaker")
+    bucket = f"bench-tuning-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=bucket)
+    for name, lines in splits().items():
+        s3.put_object(Bucket=bucket, Key=f"bt/{name}/{name}.txt", Body=("\n".join(lines) + "\n").encode())
+    channels = [channel("train", f"s3://{bucket}/bt/train/", "text/plain"),
+                channel("validation", f"s3://{bucket}/bt/validation/", "text/plain")]
+    static = {"mode": "supervised", "epochs": "20", "min_count": "2"}
+    name = f"bench-{uuid.uuid4().hex[:8]}"
+    started = time.perf_counter()
+    sm.create_hyper_parameter_tuning_job(
+        HyperParameterTuningJobName=name,
+        HyperParameterTuningJobConfig={
+            "Strategy": "Random", "RandomSeed": 0,
+            "ResourceLimits": {"MaxNumberOfTrainingJobs": jobs, "MaxParallelTrainingJobs": parallel},
+            "HyperParameterTuningJobObjective": {"Type": "Maximize", "MetricName": "validation:accuracy"},
+            "ParameterRanges": {
+                "ContinuousParameterRanges": [{"Name": "learning_rate", "MinValue": "0.01", "MaxValue": "0.08"}],
+                "IntegerParameterRanges": [{"Name": "vector_dim", "MinValue": "100", "MaxValue": "200"}],
+                "CategoricalParameterRanges": [{"Name": "word_ngrams", "Values": ["2", "3"]}]}},
+        TrainingJobDefinition={
+            "StaticHyperParameters": static,
+            "AlgorithmSpecification": {"TrainingImage": BLAZINGTEXT_IMAGE, "TrainingInputMode": "File"},
+            "RoleArn": ROLE, "InputDataConfig": channels, "OutputDataConfig": {"S3OutputPath": f"s3://{bucket}/out"},
+            "ResourceConfig": {"InstanceType": "ml.c5.4xlarge", "InstanceCount": 1, "VolumeSizeInGB": 5},
+            "StoppingCondition": {"MaxRuntimeInSeconds": 3600}})
+    described = _wait(lambda: sm.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=name),
+                      "HyperParameterTuningJobStatus")
+    tuning_seconds = time.perf_counter() - started
+    children = sm.list_training_jobs_for_hyper_parameter_tuning_job(HyperParameterTuningJobName=name, MaxResults=100)
+    configs = [c["TunedHyperParameters"] for c in children["TrainingJobSummaries"]]
+    started = time.perf_counter()
+    for index, tuned in enumerate(configs):
+        job = f"{name}-seq-{index}"
+        sm.create_training_job(**training_request(job, BLAZINGTEXT_IMAGE, {**static, **tuned}, channels,
+                                                  f"s3://{bucket}/seq"))
+        _wait(lambda: sm.describe_training_job(TrainingJobName=job), "TrainingJobStatus")
+    sequential_seconds = time.perf_counter() - started
+    print(f"(a) tuning {jobs} jobs, {parallel} parallel: {tuning_seconds:.1f} s "
+          f"({described['TrainingJobStatusCounters']['Completed']} completed); the same {len(configs)} jobs one by one: "
+          f"{sequential_seconds:.1f} s; ratio {tuning_seconds / sequential_seconds:.2f}")
+
+
+def _branin(values: dict[str, str]) -> float:
+    x, y = float(values["x"]), float(values["y"])
+    return -((y - 5.1 / (4 * np.pi ** 2) * x ** 2 + 5 / np.pi * x - 6) ** 2 + 10 * (1 - 1 / (8 * np.pi)) * np.cos(x) + 10)
+
+
+_H_A = np.array([[3.0, 10, 30], [0.1, 10, 35], [3.0, 10, 30], [0.1, 10, 35]])
+_H_C = np.array([1.0, 1.2, 3.0, 3.2])
+_H_P = 1e-4 * np.array([[3689, 1170, 2673], [4699, 4387, 7470], [1091, 8732, 5547], [381, 5743, 8828]])
+
+
+def _hartmann3(values: dict[str, str]) -> float:
+    x = np.array([float(values[k]) for k in ("a", "b", "c")])
+    return float(np.sum(_H_C * np.exp(-np.sum(_H_A * (x - _H_P) ** 2, axis=1))))  # maximum 3.8628
+
+
+def bench_bayesian_vs_random(seeds: int, budget: int) -> None:
+    tasks = {
+        "Branin (max -0.398)": (_branin, {"ContinuousParameterRanges": [
+            {"Name": "x", "MinValue": "-5", "MaxValue": "10"}, {"Name": "y", "MinValue": "0", "MaxValue": "15"}]}),
+        "Hartmann-3 (max 3.863)": (_hartmann3, {"ContinuousParameterRanges": [
+            {"Name": k, "MinValue": "0", "MaxValue": "1"} for k in ("a", "b", "c")]}),
+    }
+    for task, (objective, ranges) in tasks.items():
+        space = parse_ranges(ranges)
+        results = {}
+        for strategy_name in ("Bayesian", "Random"):
+            bests = []
+            for seed in range(seeds):
+                strategy = make_strategy(strategy_name, space, seed)
+                best = -np.inf
+                for _ in range(budget):
+                    proposal = strategy.ask()
+                    value = objective(proposal.values)
+                    strategy.tell(proposal.key, value)
+                    best = max(best, value)
+                bests.append(best)
+            results[strategy_name] = (statistics.mean(bests), statistics.pstdev(bests))
+        wins = "Bayesian" if results["Bayesian"][0] > results["Random"][0] else "Random"
+        print(f"(b) {task}, {budget} evaluations x {seeds} seeds: best found, mean (sd): "
+              f"Bayesian {results['Bayesian'][0]:.3f} ({results['Bayesian'][1]:.3f}), "
+              f"Random {results['Random'][0]:.3f} ({results['Random'][1]:.3f}) -> {wins} wins")
+
+
+def bench_transform(emu, n_records: int) -> None:
+    s3, sm, runtime = emu.client("s3"), emu.client("sagemaker"), emu.client("sagemaker-runtime")
+    bucket = f"bench-transform-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=bucket)
+    train, test = iris_split()
+    buffer = io.StringIO()
+    train.to_csv(buffer, header=False, index=False)
+    s3.put_object(Bucket=bucket, Key="train/train.csv", Body=buffer.getvalue().encode())
+    features = test.iloc[:, 1:].values
+    rows = [",".join(str(v) for v in features[i % len(features)]) for i in range(n_records)]
+    s3.put_object(Bucket=bucket, Key="batch/rows.csv", Body=("\n".join(rows) + "\n").encode())
+    job = f"bench-knn-{uuid.uuid4().hex[:8]}"
+    sm.create_training_job(**training_request(job, KNN_IMAGE, {"k": "3", "sample_size": "200", "predictor_type": "classifier",
+                                                               "feature_dim": "4"},
+                                              [channel("train", f"s3://{bucket}/train/")], f"s3://{bucket}/model"))
+    artefact = _wait(lambda: sm.describe_training_job(TrainingJobName=job), "TrainingJobStatus")["ModelArtifacts"]
+    sm.create_model(ModelName=job, PrimaryContainer={"Image": KNN_IMAGE, "ModelDataUrl": artefact["S3ModelArtifacts"]},
+                    ExecutionRoleArn=ROLE)
+    started = time.perf_counter()
+    sm.create_transform_job(
+        TransformJobName=job, ModelName=job, BatchStrategy="MultiRecord", MaxPayloadInMB=6,
+        TransformInput={"DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": f"s3://{bucket}/batch/"}},
+                        "ContentType": "text/csv", "SplitType": "Line"},
+        TransformOutput={"S3OutputPath": f"s3://{bucket}/out", "AssembleWith": "Line", "Accept": "application/jsonlines"},
+        TransformResources={"InstanceType": "ml.m5.large", "InstanceCount": 1})
+    status = _wait(lambda: sm.describe_transform_job(TransformJobName=job), "TransformJobStatus")
+    transform_rate = n_records / (time.perf_counter() - started)
+    assert status["TransformJobStatus"] == "Completed", status.get("FailureReason")
+    sm.create_endpoint_config(EndpointConfigName=job, ProductionVariants=[{
+        "VariantName": "AllTraffic", "ModelName": job, "InitialInstanceCount": 1, "InstanceType": "ml.m5.large"}])
+    sm.create_endpoint(EndpointName=job, EndpointConfigName=job)
+    _wait(lambda: {"s": sm.describe_endpoint(EndpointName=job)["EndpointStatus"].replace("InService", "Completed")}, "s")
+    sample = min(n_records, 1000)
+    started = time.perf_counter()
+    for row in rows[:sample]:
+        runtime.invoke_endpoint(EndpointName=job, ContentType="text/csv", Accept="application/json", Body=row)
+    invoke_rate = sample / (time.perf_counter() - started)
+    print(f"(c) batch transform: {transform_rate:,.0f} records/s ({n_records} records, MultiRecord); "
+          f"InvokeEndpoint one by one: {invoke_rate:,.0f} records/s ({sample} calls); "
+          f"ratio {transform_rate / invoke_rate:.1f}x")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", type=int, default=10)
+    parser.add_argument("--parallel", type=int, default=2)
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--budget", type=int, default=20)
+    parser.add_argument("--records", type=int, default=3000)
+    args = parser.parse_args()
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "test")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "test")
+    print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
+    with running_emulator(Config(job_grace_seconds=0.0)) as emu:
+        bench_parallel_tuning(emu, args.jobs, args.parallel)
+        bench_transform(emu, args.records)
+    bench_bayesian_vs_random(args.seeds, args.budget)
+
+
+if __name__ == "__main__":
+    main()
