@@ -48,5 +48,8 @@ def create_app(config: Config | None = None) -> Flask:
     from emulator.services.machinelearning import register_routes as register_machinelearning_routes
 
     register_machinelearning_routes(app, emulator)
+    from emulator.console import register_console
+
+    register_console(app, emulator)
     app.wsgi_app = AwsGateway(emulator, app.wsgi_app)  # type: ignore[method-assign]
     return app

@@ -11,7 +11,7 @@ from .common import (Kind, delete_object, dependencies_ready, describe_objects, 
                      lookup, parse_schema, replay, state_of, submit, update_object, wait)
 from .state import DataSource, Evaluation, MachineLearningState, MLModel
 
-evaluate = lazy("emulator.engines.amazonml.metrics", "evaluate")
+evaluate_with_insights = lazy("emulator.engines.amazonml.metrics", "evaluate_with_insights")
 
 
 def render_evaluation(ev: Evaluation) -> dict[str, Any]:
@@ -35,12 +35,23 @@ def _evaluate(state: MachineLearningState, ev: Evaluation, model: MLModel, ds: D
         if not dependencies_ready(ev, model, ds):
             return
         trained, dataset = model.trained, ds.dataset
-    metrics = evaluate(trained, dataset)
+        training = state.data_sources.get(model.training_data_source_id)
+        baseline = _target_mean(training.statistics if training else None, trained.schema.target)
+    metrics, insights = evaluate_with_insights(trained, dataset, baseline)
     with state.lock:
         if ev.deleted:
             return
         ev.metrics = metrics
+        ev.insights = insights
         ev.finish("COMPLETED")
+
+
+def _target_mean(statistics: dict[str, Any] | None, target: str) -> float | None:
+    """The training target's mean from a data source's statistics (regression baseline)."""
+    for attribute in (statistics or {}).get("attributes", []):
+        if attribute.get("attributeName") == target and "mean" in attribute:
+            return float(attribute["mean"])
+    return None
 
 
 class EvaluationOperations:
