@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import time
 import uuid
 from typing import Any, Callable, Iterator
@@ -20,43 +19,10 @@ from botocore.exceptions import ClientError
 from sklearn.metrics import confusion_matrix, f1_score
 
 from clients.testing import RunningEmulator
+from tests.console_helpers import browser, page, shots  # noqa: F401  (fixtures)
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 IRIS = os.path.join(REPO, "clients", "examples", "data", "iris.csv")
-CHROMIUM = os.environ.get("CONSOLE_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """Debian's Chromium under Playwright; skipped only when no browser can be run."""
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e .[test])")
-    if not os.path.exists(CHROMIUM) and not shutil.which("chromium"):
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
-    executable = CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium")
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
-        yield launched
-        launched.close()
-
-
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory) -> str:
-    """Where screenshots are saved."""
-    folder = os.environ.get("CONSOLE_SCREENSHOTS") or str(tmp_path_factory.mktemp("console-screenshots"))
-    os.makedirs(folder, exist_ok=True)
-    return folder
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    """A fresh browser page (1280 wide)."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    tab = context.new_page()
-    tab.set_default_timeout(20000)
-    yield tab
-    context.close()
 
 
 def fresh_account() -> str:
