@@ -60,12 +60,16 @@ def iris_flow(emulator: RunningEmulator, account: str, model_type: str) -> dict[
     with open(IRIS, encoding="utf-8") as handle:
         lines = handle.read().strip().splitlines()
     attributes = [{"attributeName": name, "attributeType": "NUMERIC"} for name in lines[0].split(",")[:4]]
-    if model_type == "BINARY":
+    if model_type == "REGRESSION":
+        target = "Petal.Width"
+        attributes = [{**a, "attributeType": "NUMERIC"} for a in attributes]
+        attributes.append({"attributeName": "Species", "attributeType": "CATEGORICAL"})
+    elif model_type == "BINARY":
         lines = [lines[0].rsplit(",", 1)[0] + ",virginica"] + [
             row.rsplit(",", 1)[0] + ("," + ("1" if row.endswith("virginica") else "0")) for row in lines[1:]]
         target = "virginica"
         attributes.append({"attributeName": target, "attributeType": "BINARY"})
-    else:
+    if model_type == "MULTICLASS":
         target = "Species"
         attributes.append({"attributeName": target, "attributeType": "CATEGORICAL"})
     s3.put_object(Bucket=bucket, Key="uploads/iris.csv", Body="\n".join(lines).encode(), ServerSideEncryption="AES256")
@@ -189,6 +193,25 @@ def test_binary_threshold_moves_in_the_browser_and_is_saved_through_update_ml_mo
     page.click("text=UpdateMLModel")
     assert "InvalidInputException" in page.inner_text("#error")
     assert ml.get_ml_model(MLModelId=flow["model"])["ScoreThreshold"] == pytest.approx(0.7)
+
+
+def test_regression_evaluation_page_shows_rmse_baseline_and_residuals(
+        emulator: RunningEmulator, page: Any, shots: str) -> None:
+    account = fresh_account()
+    flow = iris_flow(emulator, account, "REGRESSION")
+    ml = flow["ml"]
+    page.goto(console(emulator, account, f"machinelearning/evaluations/{flow['ev']}"))
+    page.screenshot(path=os.path.join(shots, "ml-evaluation-regression.png"), full_page=True)
+    rmse = float(ml.get_evaluation(EvaluationId=flow["ev"])["PerformanceMetrics"]["Properties"]["RegressionRMSE"])
+    assert float(page.inner_text("#rmse")) == pytest.approx(rmse, abs=5e-5)
+    train = [float(r["Petal.Width"]) for r in evaluation_records(emulator, account, flow["train"])]
+    test = [float(r["Petal.Width"]) for r in evaluation_records(emulator, account, flow["eval"])]
+    mean = sum(train) / len(train)
+    baseline = (sum((y - mean) ** 2 for y in test) / len(test)) ** 0.5
+    assert float(page.inner_text("#baseline-rmse")) == pytest.approx(baseline, abs=5e-5)
+    assert rmse < baseline / 2  # the model beats always predicting the mean
+    counts = [int(c) for c in page.get_attribute("#residuals", "data-counts").split(",")]
+    assert len(counts) == 20 and sum(counts) == len(test)
 
 
 def test_home_page_counts_accounts_and_switching(emulator: RunningEmulator, page: Any, shots: str) -> None:

@@ -31,6 +31,10 @@ def count(call: Callable[..., dict[str, Any]], items_key: str, token: str = "Nex
 def service_counts() -> list[tuple[str, list[tuple[str, str, str]]]]:
     """(service, [(resource, count, console endpoint)]) for the home page."""
     ml, sm, glue = api("machinelearning"), api("sagemaker"), api("glue")
+    glue_rows = [("Databases", count(glue.get_databases, "DatabaseList"), "console.glue_databases"),
+                 ("Crawlers", count(glue.get_crawlers, "Crawlers"), "console.glue_crawlers")]
+    if g.emulator.providers["glue"].handler("GetMLTransforms") is not None:
+        glue_rows.append(("ML transforms", count(glue.get_ml_transforms, "Transforms"), "console.glue_transforms"))
     return [
         ("Amazon Machine Learning", [
             ("Data sources", count(ml.describe_data_sources, "Results", size_key="Limit"), "console.ml_data_sources"),
@@ -44,9 +48,7 @@ def service_counts() -> list[tuple[str, list[tuple[str, str, str]]]]:
             ("Endpoint configurations", count(sm.list_endpoint_configs, "EndpointConfigs"),
              "console.sm_endpoint_configs"),
             ("Endpoints", count(sm.list_endpoints, "Endpoints"), "console.sm_endpoints")]),
-        ("AWS Glue", [
-            ("Databases", count(glue.get_databases, "DatabaseList"), "console.glue_databases"),
-            ("Crawlers", count(glue.get_crawlers, "Crawlers"), "console.glue_crawlers")]),
+        ("AWS Glue", glue_rows),
         ("Amazon S3", [("Buckets", str(len(api("s3").list_buckets().get("Buckets", []))), "console.s3_buckets")]),
         ("CloudWatch Logs", [("Log groups", count(api("logs").describe_log_groups, "logGroups", token="nextToken",
                                                   size_key="limit", size=50), "console.log_groups")]),
