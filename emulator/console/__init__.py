@@ -8,7 +8,7 @@ AWS shows only in its console (Amazon ML data insights and evaluation charts) co
 from read-only provider views. Lists page with the API's own NextToken.
 
 Layout: ``scope.py`` (account/region in the URL, clients, paging), one module of
-routes per service (``home.py``, ``machinelearning.py``, ``sagemaker.py``,
+routes per service (``home.py``, ``machinelearning.py``, ``sagemaker.py``, ``tuning.py``,
 ``glue.py``, ``findmatches.py``, ``storage.py`` for S3 and CloudWatch Logs), ``templates/console``.
 """
 
@@ -23,12 +23,12 @@ from .api import ApiClients
 
 def register_console(app: Flask, emulator: Any) -> None:
     """Mount the console blueprint on the emulator's Flask app."""
-    from . import findmatches, glue, home, machinelearning, sagemaker, scope, storage
+    from . import findmatches, glue, home, machinelearning, sagemaker, scope, storage, tuning
 
     blueprint = Blueprint("console", __name__, url_prefix="/_emulator/console",
                           template_folder="templates", static_folder="static", static_url_path="/static")
     clients = ApiClients(lambda: app.wsgi_app)
     scope.install(blueprint, emulator, clients)
-    for module in (home, machinelearning, sagemaker, glue, findmatches, storage):
+    for module in (home, machinelearning, sagemaker, tuning, glue, findmatches, storage):
         module.register(blueprint)
     app.register_blueprint(blueprint)

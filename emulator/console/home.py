@@ -35,6 +35,10 @@ def service_counts() -> list[tuple[str, list[tuple[str, str, str]]]]:
                  ("Crawlers", count(glue.get_crawlers, "Crawlers"), "console.glue_crawlers")]
     if g.emulator.providers["glue"].handler("GetMLTransforms") is not None:
         glue_rows.append(("ML transforms", count(glue.get_ml_transforms, "Transforms"), "console.glue_transforms"))
+    sm_rows = [("Training jobs", count(sm.list_training_jobs, "TrainingJobSummaries"), "console.sm_training_jobs")]
+    if g.emulator.providers["sagemaker"].handler("ListHyperParameterTuningJobs") is not None:
+        sm_rows.append(("Tuning jobs", count(sm.list_hyper_parameter_tuning_jobs, "HyperParameterTuningJobSummaries"),
+                        "console.sm_tuning_jobs"))
     return [
         ("Amazon Machine Learning", [
             ("Data sources", count(ml.describe_data_sources, "Results", size_key="Limit"), "console.ml_data_sources"),
@@ -42,8 +46,7 @@ def service_counts() -> list[tuple[str, list[tuple[str, str, str]]]]:
             ("Evaluations", count(ml.describe_evaluations, "Results", size_key="Limit"), "console.ml_evaluations"),
             ("Batch predictions", count(ml.describe_batch_predictions, "Results", size_key="Limit"),
              "console.ml_batch_predictions")]),
-        ("Amazon SageMaker", [
-            ("Training jobs", count(sm.list_training_jobs, "TrainingJobSummaries"), "console.sm_training_jobs"),
+        ("Amazon SageMaker", sm_rows + [
             ("Models", count(sm.list_models, "Models"), "console.sm_models"),
             ("Endpoint configurations", count(sm.list_endpoint_configs, "EndpointConfigs"),
              "console.sm_endpoint_configs"),
