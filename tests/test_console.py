@@ -12,14 +12,13 @@ import json
 import os
 import time
 import uuid
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import pytest
 from botocore.exceptions import ClientError
 from sklearn.metrics import confusion_matrix, f1_score
 
 from clients.testing import RunningEmulator
-from tests.console_helpers import browser, page, shots  # noqa: F401  (fixtures)
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 IRIS = os.path.join(REPO, "clients", "examples", "data", "iris.csv")

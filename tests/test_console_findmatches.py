@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 
 from clients.testing import RunningEmulator
-from tests.console_helpers import browser, page, shots  # noqa: F401  (fixtures)
 
 
 def _until_runs_end(glue: Any, transform_id: str, deadline: float = 120.0) -> list[dict[str, Any]]:

@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 
 from clients.testing import RunningEmulator
-from tests.console_helpers import browser, page, shots  # noqa: F401  (fixtures)
 from tests.test_sagemaker_seed003 import _exact_knn_accuracy
 
 

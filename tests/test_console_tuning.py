@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 
 from clients.testing import RunningEmulator
-from tests.console_helpers import browser, page, shots  # noqa: F401  (fixtures)
 
 
 def test_tuning_job_page(emulator: RunningEmulator, aws: Any, bucket: str, page: Any, shots: str) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from botocore.exceptions import ClientError
 from flask import Blueprint, redirect, render_template, request, url_for
 
 from .scope import api, page, provider_context
@@ -113,12 +112,6 @@ def register(bp: Blueprint) -> None:
     def ml_batch_prediction(bp_id: str):  # noqa: ANN202
         batch = api("machinelearning").get_batch_prediction(BatchPredictionId=bp_id)
         return render_template("console/ml_batch_prediction.html", batch=batch)
-
-    @bp.errorhandler(ValueError)
-    def _bad_value(error: ValueError):  # noqa: ANN202
-        return render_template("console/error.html", code="InvalidInput", message=str(error), operation=None), 400
-
-    _ = ClientError  # raised by api() calls; rendered by the scope's error handler
 
 
 def _heat(insights: dict[str, Any] | None) -> list[list[float]] | None:

@@ -52,6 +52,10 @@ def install(blueprint: Blueprint, emulator: Any, clients: ApiClients) -> None:
         return render_template("console/error.html", code=info.get("Code"), message=info.get("Message"),
                                operation=error.operation_name), status
 
+    @blueprint.errorhandler(ValueError)
+    def _bad_value(error: ValueError):  # noqa: ANN202
+        return render_template("console/error.html", code="InvalidInput", message=str(error), operation=None), 400
+
     @blueprint.get("/")
     def root():  # noqa: ANN202
         return redirect(url_for("console.home", account=emulator_account(), region=emulator.config.region))

@@ -47,19 +47,16 @@ def register(bp: Blueprint) -> None:
     @bp.get("/<account>/<region>/s3/<bucket>")
     def s3_bucket(bucket: str):  # noqa: ANN202
         prefix = request.args.get("prefix", "")
-        s3 = api("s3")
-        answer_items, next_token = [], None
         params: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix, "Delimiter": "/", "MaxKeys": 100}
         if request.args.get("next"):
             params["ContinuationToken"] = request.args["next"]
-        answer = s3.list_objects_v2(**params)
-        answer_items = answer.get("Contents", [])
-        next_token = answer.get("NextContinuationToken")
+        answer = api("s3").list_objects_v2(**params)
         folders = [p["Prefix"] for p in answer.get("CommonPrefixes", [])]
         parts = prefix.rstrip("/").split("/") if prefix else []
         crumbs = [(part, "/".join(parts[:i + 1]) + "/") for i, part in enumerate(parts)]
         return render_template("console/s3_bucket.html", bucket=bucket, prefix=prefix, folders=folders,
-                               objects=answer_items, next_token=next_token, crumbs=crumbs)
+                               objects=answer.get("Contents", []), next_token=answer.get("NextContinuationToken"),
+                               crumbs=crumbs)
 
     @bp.get("/<account>/<region>/s3/<bucket>/object")
     def s3_object(bucket: str):  # noqa: ANN202
