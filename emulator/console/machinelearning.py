@@ -3,6 +3,7 @@ evaluations (AUC + threshold, confusion matrix, residuals) and batch predictions
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -17,8 +18,18 @@ def _provider() -> Any:
     return g.emulator.providers["machinelearning"]
 
 
-def _list(kind: str, call: str, title: str, endpoint: str):  # noqa: ANN202
-    items, next_token = page(getattr(api("machinelearning"), call), "Results", size_key="Limit")
+LISTS = (("datasources", "DataSource", "Data sources", "describe_data_sources"),
+         ("models", "MLModel", "ML models", "describe_ml_models"),
+         ("evaluations", "Evaluation", "Evaluations", "describe_evaluations"),
+         ("batchpredictions", "BatchPrediction", "Batch predictions", "describe_batch_predictions"))
+"""(URL segment, object type, title, list operation) of each list page."""
+LIST_ENDPOINTS = {"DataSource": "ml_data_source", "MLModel": "ml_model", "Evaluation": "ml_evaluation",
+                  "BatchPrediction": "ml_batch_prediction"}
+
+
+def _list(kind: str, title: str, endpoint: str, operation: str):  # noqa: ANN202
+    """One page of a Describe* operation."""
+    items, next_token = page(getattr(api("machinelearning"), operation), "Results", size_key="Limit")
     return render_template("console/ml_list.html", kind=kind, items=items, next_token=next_token, title=title,
                            endpoint=endpoint)
 
@@ -44,21 +55,10 @@ def parse_record(text: str) -> dict[str, str]:
 def register(bp: Blueprint) -> None:
     """Mount the Amazon ML pages."""
 
-    @bp.get("/<account>/<region>/machinelearning/datasources")
-    def ml_data_sources():  # noqa: ANN202
-        return _list("DataSource", "describe_data_sources", "Data sources", "console.ml_data_source")
-
-    @bp.get("/<account>/<region>/machinelearning/models")
-    def ml_models():  # noqa: ANN202
-        return _list("MLModel", "describe_ml_models", "ML models", "console.ml_model")
-
-    @bp.get("/<account>/<region>/machinelearning/evaluations")
-    def ml_evaluations():  # noqa: ANN202
-        return _list("Evaluation", "describe_evaluations", "Evaluations", "console.ml_evaluation")
-
-    @bp.get("/<account>/<region>/machinelearning/batchpredictions")
-    def ml_batch_predictions():  # noqa: ANN202
-        return _list("BatchPrediction", "describe_batch_predictions", "Batch predictions", "console.ml_batch_prediction")
+    for path, kind, title, operation in LISTS:
+        endpoint = LIST_ENDPOINTS[kind]
+        bp.add_url_rule(f"/<account>/<region>/machinelearning/{path}", endpoint=f"{endpoint}s",
+                        view_func=functools.partial(_list, kind, title, f"console.{endpoint}", operation))
 
     @bp.get("/<account>/<region>/machinelearning/datasources/<ds_id>")
     def ml_data_source(ds_id: str):  # noqa: ANN202
