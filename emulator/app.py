@@ -58,6 +58,9 @@ def create_app(config: Config | None = None) -> Flask:
     from emulator.services.machinelearning import register_routes as register_machinelearning_routes
 
     register_machinelearning_routes(app, emulator)
+    from emulator.console import register_console
+
+    register_console(app, emulator)
     gateway = AwsGateway(emulator, app.wsgi_app)
     app.wsgi_app = RequestLog(HomePage(gateway), emulator.config.region)  # type: ignore[method-assign]
     return app

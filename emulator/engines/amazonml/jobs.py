@@ -9,7 +9,7 @@ from typing import Any
 
 from .batch import batch_prediction_csv
 from .datasets import Dataset, load_dataset
-from .metrics import evaluate
+from .metrics import evaluate_with_insights
 from .model import TrainedModel
 from .schema import DataSchema
 from .sgd import train_model
@@ -31,9 +31,11 @@ def train(dataset: Dataset, model_type: str, parameters: dict[str, str] | None,
     return train_model(dataset, model_type, parameters, recipe_text)
 
 
-def evaluation_metrics(model: TrainedModel, dataset: Dataset) -> dict[str, str]:
-    """An evaluation's PerformanceMetrics properties."""
-    return evaluate(model, dataset)
+def evaluation_metrics(model: TrainedModel, dataset: Dataset, baseline: float | None = None
+                       ) -> tuple[dict[str, str], dict[str, Any]]:
+    """An evaluation's PerformanceMetrics properties, and what the console charts of it
+    (``baseline``: the training target's mean, for the regression baseline)."""
+    return evaluate_with_insights(model, dataset, baseline)
 
 
 def batch_predictions(model: TrainedModel, dataset: Dataset, score_threshold: float) -> list[tuple[str, str]]:

@@ -11,7 +11,6 @@ from .common import (JOBS, Kind, delete_object, dependencies_ready, describe_obj
 from .state import DataSource, Evaluation, MachineLearningState, MLModel
 
 
-
 def render_evaluation(ev: Evaluation) -> dict[str, Any]:
     """An Evaluation as Describe/GetEvaluation show it."""
     return {
@@ -33,12 +32,23 @@ def _evaluate(ctx: RequestContext, state: MachineLearningState, ev: Evaluation, 
         if not dependencies_ready(ev, model, ds):
             return
         trained, dataset = model.trained, ds.dataset
-    metrics = work(ctx, ev, f"{JOBS}:evaluation_metrics", trained, dataset)
+        training = state.data_sources.get(model.training_data_source_id)
+        baseline = _target_mean(training.statistics if training else None, trained.schema.target)
+    metrics, insights = work(ctx, ev, f"{JOBS}:evaluation_metrics", trained, dataset, baseline)
     with state.lock:
         if ev.deleted:
             return
         ev.metrics = metrics
+        ev.insights = insights
         ev.finish("COMPLETED")
+
+
+def _target_mean(statistics: dict[str, Any] | None, target: str) -> float | None:
+    """The training target's mean from a data source's statistics (regression baseline)."""
+    for attribute in (statistics or {}).get("attributes", []):
+        if attribute.get("attributeName") == target and "mean" in attribute:
+            return float(attribute["mean"])
+    return None
 
 
 class EvaluationOperations:

@@ -7,12 +7,13 @@ from emulator.services.base import Provider
 from .batch import BatchPredictionOperations
 from .datasources import DataSourceOperations
 from .evaluations import EvaluationOperations
+from .insights import InsightViews
 from .models import ModelOperations
 from .tagging import TaggingOperations
 
 
 class MachineLearningProvider(DataSourceOperations, ModelOperations, EvaluationOperations,
-                              BatchPredictionOperations, TaggingOperations, Provider):
+                              BatchPredictionOperations, TaggingOperations, InsightViews, Provider):
     """Amazon Machine Learning: data sources, models, evaluations, batch and real-time predictions."""
 
     service_name = "machinelearning"

@@ -121,6 +121,7 @@ class Evaluation(ModelJob):
     """An evaluation and its performance metrics."""
 
     metrics: dict[str, str] | None = None
+    insights: dict[str, Any] | None = None  # what the console draws (engine's evaluate_with_insights)
 
     kind = "Evaluation"
     label = "evaluation"
