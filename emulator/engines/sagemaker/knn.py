@@ -60,7 +60,7 @@ def _project(X: np.ndarray, projection: np.ndarray | None) -> np.ndarray:
 def train(hyperparameters: dict, channels: dict) -> TrainingResult:
     hp = Hyper(hyperparameters, KNOWN)
     log = Log()
-    log.info(f"Reading provided configuration from /opt/ml/input/config/hyperparameters.json: {hp.values}")
+    log.info(f"Hyperparameters: {hp.values}")
     train_ch = require_channel(channels, "train", ["train", "test"])
     k = hp.int("k", required=True, minimum=1)
     predictor_type = hp.choice("predictor_type", ["classifier", "regressor"], required=True)
@@ -133,7 +133,7 @@ def train(hyperparameters: dict, channels: dict) -> TrainingResult:
             log.info(f"#test_score (algo-1) : ('mse', {mse!r})")
             log.info(f"#quality_metric: host=algo-1, test mse <loss>={mse!r}")
             metrics.append(("test:mse", mse))
-    log.info("Serializing model to /opt/ml/model/model_algo-1")
+    log.info("Serializing model to model_algo-1.npz and model_algo-1.json")
     return TrainingResult(model.to_files(), metrics, log.lines)
 
 
