@@ -103,3 +103,43 @@ def test_dart_parameters_reach_xgboost(binary):
     a = sm.train("xgboost", base, channels(Xtr, ytr, Xva, yva)).model_files["xgboost-model"]
     b = sm.train("xgboost", {**base, "one_drop": "1"}, channels(Xtr, ytr, Xva, yva)).model_files["xgboost-model"]
     assert a != b  # one_drop=1 drops at least one tree per round: other trees
+
+
+PASS_THROUGH = [("alpha", "5"), ("lambda", "20"), ("gamma", "2"), ("eta", "0.05"), ("max_depth", "2"),
+                ("min_child_weight", "20"), ("max_delta_step", "0.3"), ("subsample", "0.5"),
+                ("colsample_bytree", "0.5"), ("colsample_bylevel", "0.5"), ("colsample_bynode", "0.5"),
+                ("scale_pos_weight", "3"), ("base_score", "0.2"), ("max_bin", "8"), ("tree_method", "approx"),
+                ("grow_policy", "lossguide"), ("max_leaves", "3"), ("num_parallel_tree", "2"),
+                ("monotone_constraints", "(1,0,0,0,0,0,0,-1)"), ("interaction_constraints", "[[0, 1], [2, 3]]"),
+                ("booster", "gblinear"), ("seed", "7"), ("nthread", "1")]
+_DEFAULT = {}
+
+
+@pytest.mark.parametrize("name,value", PASS_THROUGH)
+def test_each_tree_hyperparameter_reaches_xgboost(name, value, binary):
+    """The trained booster differs from the default one, or (nthread, which does not
+    change trees) its saved configuration carries the value."""
+    Xtr, ytr, _, _ = binary
+    ch = {"train": Channel("train", "text/csv", [("t", csv(ytr[:300], Xtr[:300]))])}
+    base = {"num_round": "3", "objective": "binary:logistic", "subsample": "0.8", "max_depth": "4"}
+    for key in (name,):
+        base.pop(key, None)
+    key = json.dumps(base)
+    if key not in _DEFAULT:
+        _DEFAULT[key] = sm.train("xgboost", base, ch).model_files["xgboost-model"]
+    changed = sm.train("xgboost", {**base, name: value}, ch).model_files["xgboost-model"]
+    if name == "nthread":
+        booster = sm.load_predictor("xgboost", sm.make_model_tar_gz({"xgboost-model": changed})).booster
+        assert '"nthread": "1"' in json.dumps(json.loads(booster.save_config()))
+    else:
+        assert changed != _DEFAULT[key]
+
+
+def test_verbosity_controls_xgboost_messages_in_the_log(binary):
+    Xtr, ytr, _, _ = binary
+    ch = {"train": Channel("train", "text/csv", [("t", csv(ytr[:200], Xtr[:200]))])}
+    hp = {"num_round": "2", "objective": "binary:logistic", "booster": "gblinear", "max_depth": "3"}
+    loud = sm.train("xgboost", hp, ch).log_lines
+    quiet = sm.train("xgboost", {**hp, "verbosity": "0"}, ch).log_lines
+    assert any("max_depth" in l and "not used" in l for l in loud)
+    assert not any("not used" in l for l in quiet)

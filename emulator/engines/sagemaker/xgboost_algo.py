@@ -24,7 +24,10 @@
 """
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import warnings
 
 import numpy as np
 
@@ -45,7 +48,7 @@ FLOAT_PARAMS = {"eta": (0, 1), "gamma": (0, None), "min_child_weight": (0, None)
                 "tweedie_variance_power": (1, 2), "max_bin": (1, None),
                 "rate_drop": (0, 1), "skip_drop": (0, 1)}
 INT_PARAMS = {"max_depth": 0, "num_class": 1, "seed": None, "max_leaves": 0, "num_parallel_tree": 1,
-              "verbosity": 0, "nthread": 1, "one_drop": 0, "refresh_leaf": 0}
+              "verbosity": 0, "nthread": 1, "one_drop": 0, "refresh_leaf": 0, "max_bin": 2}
 STR_PARAMS = {"booster", "tree_method", "grow_policy", "process_type", "sample_type",
               "normalize_type", "updater", "interaction_constraints", "monotone_constraints"}
 # refused: name -> (value that is still accepted, or None for "any value is refused"; why)
@@ -179,12 +182,21 @@ def train(hyperparameters: dict, channels: dict) -> TrainingResult:
             return _custom_values(custom, preds, dmat.get_label(), objective)
 
     history: dict = {}
+    printed = io.StringIO()
     try:
-        booster = xgb.train(params, dtrain, num_boost_round=num_round, evals=evals,
-                            evals_result=history, early_stopping_rounds=early,
-                            custom_metric=custom_fn, verbose_eval=False)
+        # xgboost's own messages (how many depends on ``verbosity``) go to the training log
+        with warnings.catch_warnings(record=True) as caught, contextlib.redirect_stdout(printed), \
+                xgb.config_context(verbosity=params.get("verbosity", 1)):
+            warnings.simplefilter("always")
+            booster = xgb.train(params, dtrain, num_boost_round=num_round, evals=evals,
+                                evals_result=history, early_stopping_rounds=early,
+                                custom_metric=custom_fn, verbose_eval=False)
     except xgb.core.XGBoostError as exc:
         raise AlgorithmError(f"XGBoost training failed: {str(exc).splitlines()[0]}") from None
+    for message in [str(w.message) for w in caught] + printed.getvalue().splitlines():
+        for line in message.strip().splitlines():
+            if line.strip():
+                log.raw(line.strip())
 
     names = list(history.get("train", {}))
     rounds = len(history["train"][names[0]]) if names else 0
