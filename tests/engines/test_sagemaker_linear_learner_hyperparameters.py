@@ -323,6 +323,7 @@ def test_multiclass_top_k_and_balanced_weights():
     ({"predictor_type": "binary_classifier", "loss": "squared_loss"}, "not valid for predictor_type"),
     ({"predictor_type": "regressor", "positive_example_weight_mult": "2"}, "applies only to predictor_type"),
     ({"predictor_type": "binary_classifier", "num_classes": "3"}, "applies only to predictor_type"),
+    ({"predictor_type": "binary_classifier", "normalize_label": "true"}, "applies only to predictor_type"),
     ({"predictor_type": "regressor", "binary_classifier_model_selection_criteria": "f_beta"}, "applies only"),
     ({"predictor_type": "binary_classifier", "optimizer": "adagrad"}, "is not one of"),
     ({"predictor_type": "binary_classifier", "nonsense": "1"}, "Additional properties are not allowed"),

@@ -119,7 +119,9 @@ def _settings(hp: Hyper, log: Log) -> dict:
     c: dict = {}
     ptype = c["ptype"] = hp.choice("predictor_type", list(LOSSES), required=True)
     for name, types in _ONLY_FOR.items():
-        if hp.has(name) and ptype not in types:
+        # normalize_label / unbias_label "false" (or auto) is what a classifier does anyway
+        off = name in ("normalize_label", "unbias_label") and (hp.raw(name) or "").lower() in ("false", "auto")
+        if hp.has(name) and ptype not in types and not off:
             raise _refuse(f"hyperparameter '{name}' applies only to predictor_type"
                           f" {' or '.join(types)}, not {ptype}")
     c["feature_dim"] = _auto_or(hp, "feature_dim", lambda: hp.int("feature_dim", minimum=1))
