@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import io
 import json
 import time
 import urllib.request
 from pathlib import Path
 
 import botocore.exceptions
+import pandas as pd
 import pytest
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import f1_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 IRIS = Path(__file__).resolve().parents[1] / "clients" / "examples" / "data" / "iris.csv"
 ACCOUNT = "123456789012"
@@ -78,8 +84,19 @@ def test_seed001_flow_then_seed004_predict(emulator, aws, bucket) -> None:
     assert 0.55 < len(train_ids) / 150 < 0.85
     stats = emulator_json(f"{base}/{mds}/statistics")["Statistics"]
     assert stats["totalRecordCount"] == len(train_ids)
-    petal = next(a for a in stats["attributes"] if a["attributeName"] == "Petal.Length")
-    assert petal["min"] >= 1.0 and petal["max"] <= 6.9
+    rows = pd.read_csv(io.BytesIO(iris_with_ids()))
+    rows = rows[rows["id"].isin(train_ids)]
+    for attribute in stats["attributes"]:
+        if attribute["attributeType"] != "NUMERIC":
+            continue
+        column = rows[attribute["attributeName"]]
+        assert attribute["mean"] == pytest.approx(column.mean(), rel=1e-9)
+        assert attribute["median"] == pytest.approx(column.median(), rel=1e-9)
+        assert attribute["stddev"] == pytest.approx(column.std(ddof=0), rel=1e-9)
+        assert (attribute["min"], attribute["max"]) == (column.min(), column.max())
+        assert sum(attribute["histogram"]["counts"]) == len(column)
+    species = next(a for a in stats["attributes"] if a["attributeName"] == "Species")
+    assert species["valueCounts"] == rows["Species"].value_counts().to_dict()
     # create_model
     model_id = f"learn-ml-{stamp}"
     ml.create_ml_model(MLModelId=model_id, MLModelName=f"ML model: LearnSample {stamp}", MLModelType="MULTICLASS",
@@ -91,7 +108,8 @@ def test_seed001_flow_then_seed004_predict(emulator, aws, bucket) -> None:
     assert model["TrainingParameters"]["sgd.maxPasses"] == "20"
     assert model["TrainingParameters"]["sgd.shuffleType"] == "auto"
     assert model["EndpointInfo"] == {"EndpointStatus": "NONE", "PeakRequestsPerSecond": 0}
-    assert "quantile_bin" in model["Recipe"] or "ALL_NUMERIC" in model["Recipe"] or "outputs" in model["Recipe"]
+    # 105 rows: too few to quantile-bin (at least 50 rows per bin), so plain numerics only
+    assert json.loads(model["Recipe"])["outputs"] == ["ALL_NUMERIC"]  # the rowId "id" is no feature
     assert json.loads(model["Schema"])["targetAttributeName"] == "Species"
     # create_evaluation
     ev_id = f"learn-ev-{stamp}"
@@ -100,7 +118,14 @@ def test_seed001_flow_then_seed004_predict(emulator, aws, bucket) -> None:
     ml.get_waiter("evaluation_available").wait(FilterVariable="MLModelId", EQ=model_id,
                                                WaiterConfig={"Delay": 1, "MaxAttempts": 1})
     ev = ml.get_evaluation(EvaluationId=ev_id)
-    assert float(ev["PerformanceMetrics"]["Properties"]["MulticlassAvgFScore"]) > 0.8
+    held_out = pd.read_csv(io.BytesIO(iris_with_ids()))
+    held_out = held_out[held_out["id"].isin(eval_ids)]
+    learn = pd.read_csv(io.BytesIO(iris_with_ids()))
+    learn = learn[learn["id"].isin(train_ids)]
+    features = ["Sepal.Length", "Sepal.Width", "Petal.Length", "Petal.Width"]
+    reference = make_pipeline(StandardScaler(), LogisticRegression(max_iter=5000)).fit(learn[features], learn["Species"])
+    reference_f1 = f1_score(held_out["Species"], reference.predict(held_out[features]), average="macro")
+    assert abs(float(ev["PerformanceMetrics"]["Properties"]["MulticlassAvgFScore"]) - reference_f1) <= 0.02
     # no endpoint yet -> PredictorNotMountedException
     record = {"Sepal.Length": "6.7", "Sepal.Width": "3.1", "Petal.Length": "5.6", "Petal.Width": "2.4"}
     with pytest.raises(botocore.exceptions.ClientError) as info:
@@ -115,6 +140,14 @@ def test_seed001_flow_then_seed004_predict(emulator, aws, bucket) -> None:
     endpoint = ml.get_ml_model(MLModelId=model_id)["EndpointInfo"]["EndpointUrl"]
     prediction = ml.predict(MLModelId=model_id, Record=record, PredictEndpoint=endpoint)["Prediction"]
     assert prediction["predictedLabel"] == "virginica"
+    # Predict answers like the reference model on the held-out rows
+    agree = 0
+    for _, row in held_out.iterrows():
+        answer = ml.predict(MLModelId=model_id, PredictEndpoint=endpoint,
+                            Record={f: repr(float(row[f])) for f in features})["Prediction"]
+        assert answer["predictedLabel"] == max(answer["predictedScores"], key=answer["predictedScores"].get)
+        agree += answer["predictedLabel"] == reference.predict(row[features].to_frame().T)[0]
+    assert agree >= 0.9 * len(held_out)
     assert set(prediction["predictedScores"]) == {"setosa", "versicolor", "virginica"}
     assert abs(sum(prediction["predictedScores"].values()) - 1) < 1e-6
     assert prediction["details"] == {"PredictiveModelType": "MULTICLASS", "Algorithm": "SGD"}

@@ -8,12 +8,17 @@ import uuid
 
 import botocore.exceptions
 import pytest
+import numpy as np
+import xgboost as xgb
 from sklearn.datasets import load_breast_cancer
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
+from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from clients.testing import RunningEmulator
+from tests.engines.test_sagemaker_blazingtext_reference import fasttext_directly
 from tests.sagemaker_helpers import (BLAZINGTEXT_IMAGE, KNN_IMAGE, LINEAR_IMAGE, ROLE, XGBOOST_IMAGE, channel,
                                      iris_split, training_request)
 
@@ -51,6 +56,22 @@ def iris_bucket(emulator: RunningEmulator) -> str:
     return name
 
 
+def knn_reference(k: int = 3):
+    """scikit-learn's neighbours of the iris test rows, voted as the emulator documents
+    (majority; a tie goes to the tied label met first from the nearest neighbour on).
+    Returns (labels, truth, clear): ``clear`` marks rows whose k-th and (k+1)-th
+    neighbours are not at the same distance (elsewhere float rounding picks either)."""
+    train, test = iris_split()
+    X, y = train.iloc[:, 1:].values, train["Species"].values
+    dist, idx = KNeighborsClassifier(k + 1).fit(X, y).kneighbors(test.iloc[:, 1:].values)
+    labels = []
+    for row in y[idx[:, :k]]:
+        counts = {v: list(row).count(v) for v in row}
+        labels.append(float(next(v for v in row if counts[v] == max(counts.values()))))
+    clear = dist[:, k] - dist[:, k - 1] > 1e-9
+    return np.array(labels), test["Species"].values, clear
+
+
 def _knn_job(sm, bucket: str, **hyper: str) -> str:
     name = _name("knn")
     params = {"k": "3", "sample_size": "1000", "predictor_type": "classifier", **hyper}
@@ -69,7 +90,11 @@ def test_training_job_is_terminal_at_first_describe_with_transitions(aws, iris_b
     assert job["OutputDataConfig"]["KmsKeyId"] == ""
     assert {m["Name"] for m in job["AlgorithmSpecification"]["MetricDefinitions"]} >= {"test:accuracy"}
     assert job["TrainingTimeInSeconds"] >= 1 and job["BillableTimeInSeconds"] >= 1
-    assert job["FinalMetricDataList"][0]["Value"] > 0.9
+    predicted, truth, clear = knn_reference()
+    reference = float(np.mean(predicted == truth))
+    assert clear.mean() >= 0.8
+    assert [m["MetricName"] for m in job["FinalMetricDataList"]] == ["test:accuracy"]
+    assert abs(job["FinalMetricDataList"][0]["Value"] - reference) <= np.mean(~clear) + 1e-9
 
 
 def test_training_logs_page_to_an_empty_page(aws, iris_bucket: str) -> None:
@@ -129,15 +154,22 @@ def test_duplicate_training_job_name_is_resource_in_use(aws, iris_bucket: str) -
 def test_knn_endpoint_formats_and_errors(aws, iris_bucket: str) -> None:
     sm, runtime = aws("sagemaker"), aws("sagemaker-runtime")
     endpoint = _deploy(sm, _knn_job(sm, iris_bucket), KNN_IMAGE)
+    train, test = iris_split()
+    reference = KNeighborsClassifier(3).fit(train.iloc[:, 1:].values, train["Species"])
+    rows = test.iloc[:, 1:].values
     csv = runtime.invoke_endpoint(EndpointName=endpoint, ContentType="text/csv", Accept="application/json",
-                                  Body="5.1,3.5,1.4,0.2\n6.3,3.3,6.0,2.5")
-    assert json.loads(csv["Body"].read()) == {"predictions": [{"predicted_label": 0.0}, {"predicted_label": 2.0}]}
+                                  Body="\n".join(",".join(repr(float(v)) for v in r) for r in rows))
+    answered = np.array([p["predicted_label"] for p in json.loads(csv["Body"].read())["predictions"]])
+    expected, _, clear = knn_reference()
+    assert answered[clear].tolist() == expected[clear].tolist()
     assert csv["InvokedProductionVariant"] == "AllTraffic"
+    distances, _ = reference.kneighbors([[5.1, 3.5, 1.4, 0.2]])
     verbose = runtime.invoke_endpoint(EndpointName=endpoint, ContentType="application/json",
                                       Accept="application/json; verbose=true",
                                       Body=json.dumps({"instances": [{"features": [5.1, 3.5, 1.4, 0.2]}]}))
     prediction = json.loads(verbose["Body"].read())["predictions"][0]
     assert len(prediction["distances"]) == 3 and len(prediction["labels"]) == 3
+    assert prediction["distances"] == pytest.approx((distances[0] ** 2).tolist(), abs=1e-9)  # squared L2, as faiss
     model_error = _error(runtime.invoke_endpoint, EndpointName=endpoint, ContentType="text/csv", Body="1,2")
     assert model_error.response["Error"]["Code"] == "ModelError"
     assert model_error.response["ResponseMetadata"]["HTTPStatusCode"] == 424
@@ -180,8 +212,13 @@ def test_update_endpoint_swaps_the_model(aws, iris_bucket: str) -> None:
     sm.update_endpoint(EndpointName=endpoint, EndpointConfigName=model)
     described = sm.describe_endpoint(EndpointName=endpoint)
     assert (described["EndpointStatus"], described["EndpointConfigName"]) == ("InService", model)
-    answer = runtime.invoke_endpoint(EndpointName=endpoint, ContentType="text/csv", Body="6.0,2.7,5.1,1.6")
+    train, test = iris_split()
+    rows = test.iloc[:12, 1:].values
+    body = "\n".join(",".join(repr(float(v)) for v in r) for r in rows)
+    answer = runtime.invoke_endpoint(EndpointName=endpoint, ContentType="text/csv", Accept="application/json", Body=body)
     assert answer["InvokedProductionVariant"] == "Regressor"
+    reference = KNeighborsRegressor(3).fit(train.iloc[:, 1:].values, train["Species"]).predict(rows)
+    assert [p["predicted_label"] for p in json.loads(answer["Body"].read())["predictions"]] == pytest.approx(reference)
 
 
 def test_list_training_jobs_filters_sorts_and_pages(aws, iris_bucket: str) -> None:
@@ -245,13 +282,14 @@ def test_blazingtext_supervised_trains_deploys_and_answers_k2(aws, bucket: str) 
     s3.put_object(Bucket=bucket, Key="bt/validation/validation.txt", Body=_corpus(2, 100))
     name = _name("blazingtext")
     sm.create_training_job(**training_request(name, BLAZINGTEXT_IMAGE, {
-        "mode": "supervised", "epochs": "25", "learning_rate": "0.5", "min_count": "1", "vector_dim": "20",
-        "word_ngrams": "2"}, [channel("train", f"s3://{bucket}/bt/train/", None),
+        "mode": "supervised", "epochs": "20", "learning_rate": "0.3", "min_count": "1", "vector_dim": "20",
+        "word_ngrams": "2", "buckets": "5000"}, [channel("train", f"s3://{bucket}/bt/train/", None),
                               channel("validation", f"s3://{bucket}/bt/validation/", None)], f"s3://{bucket}/bt/out"))
     job = sm.describe_training_job(TrainingJobName=name)
     assert job["TrainingJobStatus"] == "Completed", job.get("FailureReason")
     metrics = {m["MetricName"]: m["Value"] for m in job["FinalMetricDataList"]}
-    assert metrics["validation:accuracy"] > 0.9
+    reference = fasttext_directly(_corpus(1, 400), _corpus(2, 100))  # the same settings, fastText itself
+    assert abs(metrics["validation:accuracy"] - reference) <= 0.05
     endpoint = _deploy(sm, name, BLAZINGTEXT_IMAGE)
     payload = {"instances": ["the rocket reached orbit around the moon", "bake the flour with sugar and butter"],
                "configuration": {"k": 2}}
@@ -288,11 +326,16 @@ def _train_on_breast_cancer(aws, bucket: str, seed: int, image: str, hyperparame
 def test_xgboost_binary_on_breast_cancer(aws, bucket: str) -> None:
     rows, metrics, name = _train_on_breast_cancer(aws, bucket, 0, XGBOOST_IMAGE, {
         "objective": "binary:logistic", "num_round": "30", "max_depth": "3", "eval_metric": "auc"}, "validation")
-    assert metrics["validation:auc"] > 0.95
+    table = np.array([[float(v) for v in r.split(",")] for r in rows])
+    booster = xgb.train({"objective": "binary:logistic", "max_depth": 3, "seed": 0, "nthread": 2},
+                        xgb.DMatrix(table[:400, 1:], label=table[:400, 0]), num_boost_round=30)
+    expected = booster.predict(xgb.DMatrix(table[400:, 1:]))
+    assert metrics["validation:auc"] == pytest.approx(roc_auc_score(table[400:, 0], expected), abs=1e-5)
     endpoint = _deploy(aws("sagemaker"), name, XGBOOST_IMAGE)
-    features = rows[450].split(",", 1)[1]
-    answer = aws("sagemaker-runtime").invoke_endpoint(EndpointName=endpoint, ContentType="text/csv", Body=features)
-    assert 0.0 <= float(answer["Body"].read()) <= 1.0
+    answer = aws("sagemaker-runtime").invoke_endpoint(EndpointName=endpoint, ContentType="text/csv",
+                                                      Body="\n".join(r.split(",", 1)[1] for r in rows[400:420]))
+    scores = [float(v) for v in answer["Body"].read().decode().splitlines()]
+    assert scores == pytest.approx(expected[:20].tolist(), abs=1e-6)
 
 
 def test_linear_learner_binary_classifier(aws, bucket: str) -> None:
@@ -300,11 +343,20 @@ def test_linear_learner_binary_classifier(aws, bucket: str) -> None:
         "predictor_type": "binary_classifier", "feature_dim": "30"}, "test")
     train = [[float(v) for v in r.split(",")] for r in rows[:400]]
     test = [[float(v) for v in r.split(",")] for r in rows[400:]]
-    baseline = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)).fit(
-        [r[1:] for r in train], [r[0] for r in train]).score([r[1:] for r in test], [r[0] for r in test])
+    baseline_model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)).fit(
+        [r[1:] for r in train], [r[0] for r in train])
+    baseline = baseline_model.score([r[1:] for r in test], [r[0] for r in test])
     assert metrics["test:binary_classification_accuracy"] == pytest.approx(baseline, abs=0.03)
     endpoint = _deploy(aws("sagemaker"), name, LINEAR_IMAGE)
     answer = json.loads(aws("sagemaker-runtime").invoke_endpoint(
         EndpointName=endpoint, ContentType="text/csv", Accept="application/json",
-        Body=rows[450].split(",", 1)[1])["Body"].read())
-    assert answer["predictions"][0]["predicted_label"] in (0, 1)
+        Body="\n".join(r.split(",", 1)[1] for r in rows[400:]))["Body"].read())
+    labels = np.array([p["predicted_label"] for p in answer["predictions"]])
+    scores = np.array([p["score"] for p in answer["predictions"]])
+    truth = np.array([r[0] for r in test])
+    # the endpoint's answers are the model that produced the test metric ...
+    assert np.mean(labels == truth) == pytest.approx(metrics["test:binary_classification_accuracy"])
+    assert scores[labels == 1].min() > scores[labels == 0].max()  # one threshold separates the labels
+    # ... and agree with the reference model on nearly every row
+    reference = baseline_model.predict([r[1:] for r in test])
+    assert np.mean(labels == reference) >= 0.93

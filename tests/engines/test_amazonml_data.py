@@ -2,6 +2,7 @@
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from emulator.engines.amazonml.datasets import load_dataset, parse_record
@@ -160,7 +161,14 @@ def test_statistics():
     json.dumps(st)
     by = {a["attributeName"]: a for a in st["attributes"]}
     assert by["x"]["missing"] == 1 and by["x"]["count"] == 100
-    assert sum(by["x"]["histogram"]["counts"]) == 100
+    x = pd.Series([i % 2 + (i / 1000) for i in range(100)])
+    assert by["x"]["mean"] == pytest.approx(x.mean(), rel=1e-12)
+    assert by["x"]["median"] == pytest.approx(x.median(), rel=1e-12)
+    assert by["x"]["stddev"] == pytest.approx(x.std(ddof=0), rel=1e-12)  # population, as documented
+    assert (by["x"]["min"], by["x"]["max"]) == (x.min(), x.max())
+    counts, edges = np.histogram(x, bins=len(by["x"]["histogram"]["counts"]))
+    assert by["x"]["histogram"]["counts"] == counts.tolist()
+    assert by["x"]["histogram"]["binEdges"] == pytest.approx(edges.tolist())
     assert by["c"]["valueCounts"] == {"a": 51, "b": 50}
     assert by["t"]["topTokens"]["z"] == 100
     assert by["x"]["targetCorrelation"] > 0.9 and by["c"]["targetCorrelation"] > 0.9

@@ -129,3 +129,48 @@ def test_knn_channel_errors(iris_split):
         sm.train("knn", HP, {"train": Channel("train", "text/csv", [("x", b"0,1,2,3,4\n1,a,2,3,4\n")])})
     with pytest.raises(AlgorithmError):
         sm.load_predictor("knn", b"not a tarball")
+
+
+def _knn_csv(y, X):
+    return "\n".join(",".join(repr(float(v)) for v in [a, *row]) for a, row in zip(y, X)).encode()
+
+
+def test_ivf_indexes_are_approximate_like_faiss():
+    """IVFFlat searches only the probed lists; IVFPQ also compares to quantised vectors;
+    both agree with exact search on most neighbours, not all; the knobs change the result."""
+    from sklearn.neighbors import NearestNeighbors
+
+    from emulator.engines import sagemaker as sm
+    from emulator.engines.sagemaker import Channel
+    from emulator.engines.sagemaker.knn import KnnModel
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(2000, 8))
+    y = (X[:, 0] > 0).astype(float)
+    Q = rng.normal(size=(200, 8))
+    _, exact = NearestNeighbors(n_neighbors=10).fit(X).kneighbors(Q)
+    ch = {"train": Channel("train", "text/csv", [("a", _knn_csv(y, X))])}
+    base = {"k": "10", "sample_size": "2000", "predictor_type": "classifier"}
+
+    def recall(hp):
+        res = sm.train("knn", {**base, **hp}, ch)
+        model = KnnModel.from_files(res.model_files)
+        idx, _ = model.neighbours(Q)
+        return np.mean([len(set(a) & set(b)) / 10 for a, b in zip(idx, exact)]), model, res
+
+    flat, _, _ = recall({})
+    assert flat == 1.0
+    narrow, _, res = recall({"index_type": "faiss.IVFFlat", "faiss_index_ivf_nlists": "40", "_faiss_index_nprobe": "1"})
+    wide, _, _ = recall({"index_type": "faiss.IVFFlat", "faiss_index_ivf_nlists": "40", "_faiss_index_nprobe": "10"})
+    assert 0.2 < narrow < wide < 1.0 + 1e-12 and wide > 0.9
+    assert any("40 inverted lists, nprobe=1" in l for l in res.log_lines)
+    pq2, model2, _ = recall({"index_type": "faiss.IVFPQ", "faiss_index_pq_m": "2", "_faiss_index_nprobe": "40",
+                             "faiss_index_ivf_nlists": "40"})
+    pq8, model8, _ = recall({"index_type": "faiss.IVFPQ", "faiss_index_pq_m": "8", "_faiss_index_nprobe": "40",
+                             "faiss_index_ivf_nlists": "40"})
+    assert 0.1 < pq2 < pq8 < 1.0  # finer codes, better neighbours; never exact
+    assert not np.allclose(model2.X, X)  # the index keeps decoded vectors only
+    with pytest.raises(sm.AlgorithmError, match="must divide"):
+        sm.train("knn", {**base, "index_type": "faiss.IVFPQ", "faiss_index_pq_m": "3"}, ch)
+    res = sm.train("knn", {**base, "faiss_index_ivf_nlists": "4"}, ch)
+    assert any("have no effect with index_type faiss.Flat" in l for l in res.log_lines)

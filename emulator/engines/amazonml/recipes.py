@@ -483,6 +483,18 @@ class FeaturePipeline:
         self.n_features = index
         return self
 
+    def correction_columns(self) -> np.ndarray:
+        """Boolean mask of the features that are quantile bins of a numeric which the
+        recipe also outputs as a plain number (the default recipe's layout): the bins
+        then only correct the linear term, and training regularises them more."""
+        plain = {var.key for var in self.recipe.outputs if var.op == "raw" and var.type == "NUMERIC"}
+        mask = np.zeros(self.n_features, dtype=bool)
+        for j, var in enumerate(self.recipe.outputs):
+            if var.op == "quantile_bin" and var.children and var.children[0].key in plain:
+                end = self._offsets[j + 1] if j + 1 < len(self._offsets) else self.n_features
+                mask[self._offsets[j]:end] = True
+        return mask
+
     def _rows(self, cols: dict[str, Any], n: int) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
         cache: dict[str, Any] = {}
         row_parts, col_parts, val_parts = [], [], []

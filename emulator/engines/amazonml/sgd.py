@@ -8,12 +8,15 @@ Decisions on [U]/conflicting items:
   (default L2 1e-6 when neither is given).  Unknown keys are rejected.
 * The echo (``validate_parameters``) contains the user keys (normalised) plus every
   default and ``"algorithm": "sgd"``; when L1 is given no L2 default is added.
-* Trainer: mini-batch SGD with AdaGrad per-coordinate step sizes, at most
+* Trainer: mini-batch SGD (batches of n/500 rows, 1..512) with AdaGrad per-coordinate
+  step sizes, at most
   ``maxPasses`` passes with early stop on convergence (relative loss change < 1e-5),
   iterate averaging over the last pass.  ``auto`` shuffles the rows once (fixed seed)
   before training; ``none`` visits rows in input order.  Regression trains on a
   standardised target.  Rows with a missing target are ignored; ``rowWeight`` values
-  are sample weights (missing -> 1, negative -> 0).
+  are sample weights (missing -> 1, negative -> 0).  Quantile bins of a numeric that the
+  recipe also outputs as a number get an extra L2 of ``CORRECTION_L2`` (they correct the
+  linear term only where the data show it is not linear).
 * MULTICLASS with more than 100 classes, or a classification target with a single
   class, is a DataProcessingError; so is a model larger than maxMLModelSizeInBytes.
 """
@@ -29,6 +32,10 @@ from .recipes import FeaturePipeline, default_recipe, parse_recipe
 from .schema import check_target_for_model_type
 
 MAX_CLASSES = 100
+# L2 strength on quantile-bin features that correct a numeric the recipe also outputs as
+# a number (the default recipe): with the default L2 of 1e-6 such bins overfit linear
+# data (2,100 rows of make_regression: RMSE 12 % above ordinary least squares).
+CORRECTION_L2 = 0.15
 DEFAULTS = {"sgd.maxPasses": "10", "sgd.maxMLModelSizeInBytes": "33554432", "sgd.shuffleType": "none"}
 _KEYS = ("sgd.maxPasses", "sgd.maxMLModelSizeInBytes", "sgd.shuffleType",
          "sgd.l1RegularizationAmount", "sgd.l2RegularizationAmount")
@@ -87,12 +94,13 @@ def validate_parameters(params: dict[str, str] | None) -> dict[str, str]:
 
 
 def _sgd(X: sp.csr_matrix | np.ndarray, Y: np.ndarray, w: np.ndarray, kind: str, passes: int, shuffle: bool,
-         l1: float, l2: float) -> tuple[np.ndarray, np.ndarray]:
-    """Mini-batch AdaGrad SGD; Y is (n,) for logistic/linear, (n,k) one-hot for softmax."""
+         l1: float, l2: float, extra_l2: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Mini-batch AdaGrad SGD; Y is (n,) for logistic/linear, (n,k) one-hot for softmax.
+    ``extra_l2`` (d,) adds a per-feature L2 strength on top of ``l2``."""
     n, d = X.shape
     k = Y.shape[1] if Y.ndim == 2 else 1
     order = np.random.default_rng(0).permutation(n) if shuffle else np.arange(n)
-    bs = int(np.clip(n // 200, 1, 512))
+    bs = int(np.clip(n // 500, 1, 512))
     if n * d <= 20_000_000:
         X = X.toarray()  # small problems: dense slicing is much faster per step
     batches = []
@@ -129,6 +137,8 @@ def _sgd(X: sp.csr_matrix | np.ndarray, Y: np.ndarray, w: np.ndarray, kind: str,
             grad_b = g.sum(axis=0) / wsum
             if l2:
                 grad_W += l2 * W
+            if extra_l2 is not None:
+                grad_W += extra_l2[:, None] * W
             gW += grad_W * grad_W
             gb += grad_b * grad_b
             step = lr / np.sqrt(gW)
@@ -200,8 +210,10 @@ def train_model(dataset: Dataset, model_type: str, parameters: dict[str, str] | 
         Y = (Y - y_mean) / y_std
     l1 = float(echo.get("sgd.l1RegularizationAmount", 0) or 0)
     l2 = float(echo.get("sgd.l2RegularizationAmount", 0) or 0)
+    extra_l2 = CORRECTION_L2 * pipeline.correction_columns()
     W, b = _sgd(X.tocsr(), Y, sw, kind, int(echo["sgd.maxPasses"]),
-                echo["sgd.shuffleType"].strip().lower() == "auto", l1, l2)
+                echo["sgd.shuffleType"].strip().lower() == "auto", l1, l2,
+                extra_l2 if extra_l2.any() else None)
     if kind == "linear":
         W, b = W * y_std, b * y_std + y_mean
     model = TrainedModel(model_type=model_type, schema=schema, recipe=recipe_text, pipeline=pipeline,

@@ -22,6 +22,11 @@ Decisions:
   ("Encountered NaN") with high learning rates on tiny corpora; the emulator then
   retries (the failure is intermittent in this fastText build: twice with the same
   learning rate, then halving it up to 3 times; logged as warnings).
+* Hyperparameters follow AWS's two schemas (text classification / Word2Vec): one of
+  the other mode is refused like an unknown one. ``early_stopping`` without a
+  ``validation`` channel is refused. No effect, said in the log: ``batch_skipgram`` is
+  trained as ``skipgram`` (``batch_size`` only shares work across CPUs on AWS), and
+  ``evaluation`` needs the WordSimilarity-353 set, which is not bundled.
 * early_stopping (supervised, needs the ``validation`` channel): fastText cannot resume
   training, and its learning rate decays linearly over the whole run, so the emulator
   trains fresh models for ``min_epochs, min_epochs+1, ..., epochs`` epochs, evaluates
@@ -42,11 +47,12 @@ import time
 from .channels import read_lines, require_channel
 from .common import AlgorithmError, Hyper, Log, ModelError, TrainingResult, base_content_type, dumps
 
-KNOWN = {
-    "mode", "epochs", "learning_rate", "min_count", "vector_dim", "word_ngrams", "buckets",
-    "early_stopping", "patience", "min_epochs", "window_size", "negative_samples",
-    "sampling_threshold", "subwords", "min_char", "max_char", "batch_size", "evaluation",
-}
+# AWS's two hyperparameter schemas: text classification and Word2Vec
+SUPERVISED = {"mode", "buckets", "early_stopping", "epochs", "learning_rate", "min_count", "min_epochs",
+              "patience", "vector_dim", "word_ngrams"}
+WORD2VEC = {"mode", "batch_size", "buckets", "epochs", "evaluation", "learning_rate", "min_char", "max_char",
+            "min_count", "negative_samples", "sampling_threshold", "subwords", "vector_dim", "window_size"}
+KNOWN = SUPERVISED | WORD2VEC
 MAX_TOKENS = 1000
 # directory containing the top-level ``emulator`` package (for ``python -m`` of the worker)
 _PKG_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
@@ -102,6 +108,7 @@ def train(hyperparameters: dict, channels: dict) -> TrainingResult:
     hp = Hyper(hyperparameters, KNOWN)
     log = Log()
     mode = hp.choice("mode", ["supervised", "skipgram", "cbow", "batch_skipgram"], required=True)
+    Hyper(hyperparameters, SUPERVISED if mode == "supervised" else WORD2VEC)  # AWS's per-mode schema
     epochs = hp.int("epochs", 5, minimum=1)
     lr = hp.float("learning_rate", 0.05, minimum=0, exclusive_minimum=True)
     min_count = hp.int("min_count", 5, minimum=0)
@@ -116,12 +123,30 @@ def train(hyperparameters: dict, channels: dict) -> TrainingResult:
         patience = hp.int("patience", 4, minimum=1)
         min_epochs = hp.int("min_epochs", 5, minimum=1)
         allowed = ["train", "validation"]
+        if early and "validation" not in channels:
+            raise AlgorithmError("Unable to initialize the algorithm. Failed to validate input hyperparameters."
+                                 " (caused by ValidationError) Caused by: early_stopping requires a"
+                                 " 'validation' channel.")
+        for name in ("patience", "min_epochs"):
+            if hp.has(name) and not early:
+                log.warning(f"Hyperparameter '{name}' has no effect without early_stopping=true.")
     else:
         subwords = hp.bool("subwords", False)
         minn = hp.int("min_char", 3, minimum=1)
         maxn = hp.int("max_char", 6, minimum=1)
-        hp.int("batch_size", 11, minimum=1)
+        for name in ("min_char", "max_char"):
+            if hp.has(name) and not subwords:
+                log.warning(f"Hyperparameter '{name}' has no effect without subwords=true.")
+        batch_size = hp.int("batch_size", 11, minimum=1)
+        if mode == "batch_skipgram":
+            log.warning(f"batch_skipgram is trained as skipgram in one process; batch_size={batch_size} (how"
+                        " AWS shares negative samples across CPUs) does not apply.")
+        elif hp.has("batch_size"):
+            log.warning("Hyperparameter 'batch_size' has no effect unless mode is batch_skipgram.")
         evaluate = hp.bool("evaluation", True)
+        if evaluate and "evaluation" not in channels:
+            log.warning("evaluation=true without an evaluation channel: the WordSimilarity-353 test set is not"
+                        " bundled with the emulator; train:mean_rho is not computed.")
         allowed = ["train", "evaluation"]
     train_ch = require_channel(channels, "train", allowed)
     lines = [_clean_line(l) for l in read_lines(train_ch)]
@@ -156,7 +181,8 @@ def train(hyperparameters: dict, channels: dict) -> TrainingResult:
                     with open(val_path, "w", encoding="utf-8") as fh:
                         fh.write("\n".join(val_lines) + "\n")
             if early and val_path is None:
-                log.warning("early_stopping requires a 'validation' channel; training for all epochs")
+                raise AlgorithmError("Customer Error: early_stopping requires labelled lines in the"
+                                     " 'validation' channel.")
 
             out = os.path.join(tmp, "model.bin")
             tests = [train_path] + ([val_path] if val_path else [])
@@ -194,8 +220,6 @@ def train(hyperparameters: dict, channels: dict) -> TrainingResult:
             else:
                 train_acc, val_acc = fit(epochs)
             elapsed = time.time() - started
-            log.raw("##### Alpha: 0.0000  Progress: 100.00%  Million Words/sec: "
-                    f"{n_words * epochs / max(elapsed, 1e-6) / 1e6:.2f} #####")
             log.raw("Training finished.")
             log.raw(f"Total training time in seconds: {elapsed:.2f}")
             metrics = []

@@ -9,6 +9,7 @@ import io
 import json
 import math
 import tarfile
+import threading
 import time
 import zlib
 from collections.abc import Iterator, Mapping
@@ -46,9 +47,9 @@ class TrainingResult:
 class Log:
     """Collects log lines in the style of the AWS algorithm containers."""
 
-    def __init__(self, thread_id: int = 140667182901056):
+    def __init__(self):
         self.lines: list[str] = []
-        self.thread_id = thread_id
+        self.thread_id = threading.get_ident()  # the thread that runs the training
 
     def info(self, message: str) -> None:
         stamp = time.strftime("%m/%d/%Y %H:%M:%S", time.gmtime())
@@ -81,7 +82,6 @@ class Hyper:
 
     def __init__(self, hyperparameters: dict | None, known: set[str] | None = None):
         self.values = clean_hyperparameters(hyperparameters)
-        self.used: set[str] = set()
         # SageMaker's own keys (sagemaker_*, _tuning_objective_metric) are ignored.
         if known is not None:
             unknown = sorted(

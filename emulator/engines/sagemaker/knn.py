@@ -1,7 +1,18 @@
 """k-NN built-in algorithm (image ``knn``).
 
-Exact nearest-neighbour search with numpy (the AWS container uses faiss; ``index_type``
-is accepted and every index is exact here).
+Nearest-neighbour search with numpy, emulating the faiss indexes of the AWS container:
+
+* ``faiss.Flat``: exact search.
+* ``faiss.IVFFlat``: an inverted file: k-means (scikit-learn, seed 0) splits the stored
+  points into ``faiss_index_ivf_nlists`` lists (``auto``: sqrt(n)); a query searches only
+  the ``_faiss_index_nprobe`` (default 5) lists with the nearest centroids, so results are
+  approximate like faiss'.
+* ``faiss.IVFPQ``: the same inverted file, and every stored vector is replaced by its
+  product-quantisation code (``faiss_index_pq_m`` sub-vectors, 256 centroids each, or as
+  many as there are points; ``auto``: the largest divisor of the dimension up to 16):
+  distances are computed to the decoded vectors, as faiss does.
+  ``faiss_index_ivf_nlists`` / ``faiss_index_pq_m`` with an index that has no use for
+  them are reported in the log.
 
 * ``sample_size``: when the train channel has more rows, that many are sampled without
   replacement with a fixed seed (0).
@@ -49,14 +60,21 @@ def _project(X: np.ndarray, projection: np.ndarray | None) -> np.ndarray:
 def train(hyperparameters: dict, channels: dict) -> TrainingResult:
     hp = Hyper(hyperparameters, KNOWN)
     log = Log()
-    log.info(f"Reading provided configuration from /opt/ml/input/config/hyperparameters.json: {hp.values}")
+    log.info(f"Hyperparameters: {hp.values}")
     train_ch = require_channel(channels, "train", ["train", "test"])
     k = hp.int("k", required=True, minimum=1)
     predictor_type = hp.choice("predictor_type", ["classifier", "regressor"], required=True)
     sample_size = hp.int("sample_size", required=True, minimum=1)
     feature_dim = None if hp.raw("feature_dim") in (None, "auto") else hp.int("feature_dim", minimum=1)
     metric = hp.choice("index_metric", list(METRICS), "L2", case_insensitive=True)
-    hp.choice("index_type", ["faiss.Flat", "faiss.IVFFlat", "faiss.IVFPQ"], "faiss.Flat")
+    index_type = hp.choice("index_type", ["faiss.Flat", "faiss.IVFFlat", "faiss.IVFPQ"], "faiss.Flat")
+    nlists = None if hp.raw("faiss_index_ivf_nlists") in (None, "auto") else hp.int("faiss_index_ivf_nlists", minimum=1)
+    pq_m = None if hp.raw("faiss_index_pq_m") in (None, "auto") else hp.int("faiss_index_pq_m", minimum=1)
+    nprobe = hp.int("_faiss_index_nprobe", 5, minimum=1)
+    if index_type == "faiss.Flat" and (hp.has("faiss_index_ivf_nlists") or hp.has("_faiss_index_nprobe")):
+        log.warning("faiss_index_ivf_nlists/_faiss_index_nprobe have no effect with index_type faiss.Flat.")
+    if index_type != "faiss.IVFPQ" and hp.has("faiss_index_pq_m"):
+        log.warning("faiss_index_pq_m has no effect unless index_type is faiss.IVFPQ.")
     dr_type = hp.choice("dimension_reduction_type", ["sign", "fjlt"], None)
     dr_target = hp.int("dimension_reduction_target", None, minimum=1)
     hp.int("mini_batch_size", 5000, minimum=1)
@@ -88,7 +106,11 @@ def train(hyperparameters: dict, channels: dict) -> TrainingResult:
         rng = np.random.default_rng(0)
         projection = rng.standard_normal((X.shape[1], dr_target)) / np.sqrt(dr_target)
 
-    model = KnnModel(_project(X, projection), y, k, predictor_type, metric, X.shape[1], projection)
+    stored = _project(X, projection)
+    ivf = None
+    if index_type != "faiss.Flat":
+        stored, ivf = _build_ivf(stored, index_type, nlists, pq_m, nprobe, log)
+    model = KnnModel(stored, y, k, predictor_type, metric, X.shape[1], projection, ivf)
     metrics: list[tuple[str, float]] = []
     if "test" in channels:
         test_ch = channels["test"]
@@ -111,12 +133,42 @@ def train(hyperparameters: dict, channels: dict) -> TrainingResult:
             log.info(f"#test_score (algo-1) : ('mse', {mse!r})")
             log.info(f"#quality_metric: host=algo-1, test mse <loss>={mse!r}")
             metrics.append(("test:mse", mse))
-    log.info("Serializing model to /opt/ml/model/model_algo-1")
+    log.info("Serializing model to model_algo-1.npz and model_algo-1.json")
     return TrainingResult(model.to_files(), metrics, log.lines)
 
 
+def _build_ivf(X: np.ndarray, index_type: str, nlists: int | None, pq_m: int | None, nprobe: int,
+               log: Log) -> tuple[np.ndarray, dict]:
+    """(stored vectors - PQ-decoded for IVFPQ -, the inverted file)."""
+    from sklearn.cluster import KMeans
+
+    n, d = X.shape
+    nlists = nlists or max(1, int(np.sqrt(n)))
+    if nlists > n:
+        raise AlgorithmError(f"Customer Error: faiss_index_ivf_nlists ({nlists}) is larger than the number of"
+                             f" stored points ({n}); faiss needs at least one training point per list.")
+    coarse = KMeans(n_clusters=nlists, n_init=1, random_state=0).fit(X)
+    ivf = {"centroids": coarse.cluster_centers_, "assign": coarse.labels_.astype(np.int64),
+           "nprobe": min(nprobe, nlists)}
+    log.info(f"{index_type}: {nlists} inverted lists, nprobe={ivf['nprobe']}")
+    if index_type == "faiss.IVFPQ":
+        if pq_m is None:
+            pq_m = max(m for m in range(1, min(d, 16) + 1) if d % m == 0)
+        if d % pq_m:
+            raise AlgorithmError(f"Customer Error: faiss_index_pq_m ({pq_m}) must divide the vector dimension ({d}).")
+        decoded = np.empty_like(X)
+        width = d // pq_m
+        for j in range(pq_m):
+            part = X[:, j * width:(j + 1) * width]
+            codebook = KMeans(n_clusters=min(256, len(np.unique(part, axis=0))), n_init=1, random_state=0).fit(part)
+            decoded[:, j * width:(j + 1) * width] = codebook.cluster_centers_[codebook.labels_]
+        log.info(f"faiss.IVFPQ: {pq_m} sub-vectors of {width} dimensions, 8-bit codes")
+        X = decoded
+    return X, ivf
+
+
 class KnnModel:
-    def __init__(self, X, y, k, predictor_type, metric, feature_dim, projection=None):
+    def __init__(self, X, y, k, predictor_type, metric, feature_dim, projection=None, ivf=None):
         self.X = np.ascontiguousarray(X, dtype=np.float64)
         self.y = np.asarray(y, dtype=np.float64)
         self.k = int(k)
@@ -124,6 +176,7 @@ class KnnModel:
         self.metric = metric
         self.feature_dim = int(feature_dim)
         self.projection = projection
+        self.ivf = ivf
         if metric == "COSINE":
             norms = np.linalg.norm(self.X, axis=1, keepdims=True)
             self._Xn = self.X / np.where(norms == 0, 1, norms)
@@ -135,9 +188,13 @@ class KnnModel:
         arrays = {"X": self.X, "y": self.y}
         if self.projection is not None:
             arrays["projection"] = self.projection
+        if self.ivf is not None:
+            arrays["ivf_centroids"], arrays["ivf_assign"] = self.ivf["centroids"], self.ivf["assign"]
         np.savez_compressed(buf, **arrays)
         params = {"k": self.k, "predictor_type": self.predictor_type, "index_metric": self.metric,
                   "feature_dim": self.feature_dim, "format": "aws-ml-emulator-knn-1"}
+        if self.ivf is not None:
+            params["nprobe"] = self.ivf["nprobe"]
         return {MODEL_NPZ: buf.getvalue(), MODEL_JSON: json.dumps(params, indent=1).encode()}
 
     @classmethod
@@ -147,8 +204,10 @@ class KnnModel:
             with np.load(io.BytesIO(files[MODEL_NPZ]), allow_pickle=False) as npz:
                 X, y = npz["X"], npz["y"]
                 projection = npz["projection"] if "projection" in npz.files else None
+                ivf = ({"centroids": npz["ivf_centroids"], "assign": npz["ivf_assign"], "nprobe": int(params["nprobe"])}
+                       if "ivf_centroids" in npz.files else None)
             return cls(X, y, params["k"], params["predictor_type"], params["index_metric"],
-                       params["feature_dim"], projection)
+                       params["feature_dim"], projection, ivf)
         except (KeyError, ValueError, OSError, TypeError) as exc:
             raise AlgorithmError(f"Unable to load k-NN model from the model artefact: {exc!r}") from None
 
@@ -171,6 +230,8 @@ class KnnModel:
                 qn = q / np.where((n := np.linalg.norm(q, axis=1, keepdims=True)) == 0, 1, n)
                 score = qn @ self._Xn.T
                 rank = -score
+            if self.ivf is not None:
+                rank = np.where(self._probed(q), rank, np.inf)
             if rank.shape[1] > 4 * k and rank.shape[1] > 2048:
                 part = np.argpartition(rank, k - 1, axis=1)[:, :k]
                 order = np.take_along_axis(part, np.argsort(np.take_along_axis(rank, part, 1), 1, kind="stable"), 1)
@@ -181,6 +242,15 @@ class KnnModel:
             all_idx.append(idx)
             all_dist.append(np.take_along_axis(score, idx, 1))
         return np.vstack(all_idx), np.vstack(all_dist)
+
+    def _probed(self, q: np.ndarray) -> np.ndarray:
+        """(len(q), n) mask of the stored points in each query's ``nprobe`` nearest lists."""
+        centroids = self.ivf["centroids"]
+        d2 = (q * q).sum(1)[:, None] - 2 * q @ centroids.T + (centroids * centroids).sum(1)[None, :]
+        lists = np.argsort(d2, axis=1, kind="stable")[:, : self.ivf["nprobe"]]
+        chosen = np.zeros((len(q), len(centroids)), dtype=bool)
+        np.put_along_axis(chosen, lists, True, axis=1)
+        return chosen[:, self.ivf["assign"]]
 
     def predict(self, Q: np.ndarray, verbose: bool = False) -> dict:
         idx, dist = self.neighbours(Q)

@@ -27,20 +27,28 @@ _XGBOOST = [
     for channel in ("train", "validation") for m in XGBOOST_METRICS
 ]
 
-LINEAR_LEARNER_METRICS = {
-    # name -> tag used in the "#quality_metric" line
-    "objective_loss": "loss", "binary_classification_accuracy": "score",
-    "binary_f_beta": "score", "precision": "score", "recall": "score",
-    "roc_auc_score": "score", "multiclass_accuracy": "score", "multiclass_top_k_accuracy": "score",
-    "dcg": "score", "macro_f_beta": "score", "macro_precision": "score", "macro_recall": "score",
-    "mse": "loss", "rmse": "loss", "absolute_loss": "loss", "r2": "score",
-    "binary_classification_cross_entropy": "loss", "multiclass_cross_entropy": "loss",
+# name -> (logged name pattern, tag) of the final "#quality_metric" lines, as AWS defines them
+_LINEAR_FINAL = {
+    "binary_classification_accuracy": ("binary_classification_accuracy", "score"),
+    "binary_f_beta": (r"binary_f_\S+", "score"), "precision": ("precision", "score"),
+    "recall": ("recall", "score"), "multiclass_accuracy": ("multiclass_accuracy", "score"),
+    "multiclass_top_k_accuracy": (r"multiclass_top_k_accuracy_\S+", "score"), "dcg": ("dcg", "score"),
+    "macro_f_beta": (r"macro_f_\S+", "score"), "macro_precision": ("macro_precision", "score"),
+    "macro_recall": ("macro_recall", "score"), "mse": ("mse", "loss"), "rmse": ("rmse", "loss"),
+    "absolute_loss": ("absolute_loss", "loss"),
 }
-_LINEAR = [
-    {"Name": f"{channel}:{m}",
-     "Regex": rf"#quality_metric: host=\S+, {channel} {m} <{tag}>=(\S+)"}
-    for channel in ("test", "validation") for m, tag in LINEAR_LEARNER_METRICS.items()
-] + [{"Name": "train:objective_loss", "Regex": r"#quality_metric: host=\S+, epoch=\S+, train objective_loss <loss>=(\S+)"}]
+_LINEAR = (
+    [{"Name": f"{channel}:{name}", "Regex": rf"#quality_metric: host=\S+, {channel} {pattern} <{tag}>=(\S+)"}
+     for channel in ("test", "validation") for name, (pattern, tag) in _LINEAR_FINAL.items()]
+    + [{"Name": "test:objective_loss", "Regex": r"#quality_metric: host=\S+, test \S+_objective <loss>=(\S+)"}]
+    + [{"Name": f"{channel}:objective_loss",
+        "Regex": rf"#quality_metric: host=\S+, epoch=\S+, {channel} \S+_objective <loss>=(\S+)"}
+       for channel in ("train", "validation")]
+    + [{"Name": f"{channel}:objective_loss:final",
+        "Regex": rf"#quality_metric: host=\S+, {channel} \S+_objective <loss>=(\S+)"}
+       for channel in ("train", "validation")]
+    + [{"Name": "train:progress", "Regex": r"#progress_metric: host=\S+, completed (\S+) %"}]
+)
 
 _BY_ALGO = {"knn": _KNN, "blazingtext": _BLAZINGTEXT, "xgboost": _XGBOOST, "linear-learner": _LINEAR}
 

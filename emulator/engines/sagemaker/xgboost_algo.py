@@ -8,6 +8,14 @@
   Final metrics are the values of the last round (best round with early stopping).
 * SageMaker-only metrics ``accuracy``, ``f1``, ``mse``, ``r2``, ``precision``, ``recall``,
   ``balanced_accuracy`` are computed by the engine (threshold 0.5 / argmax).
+* ``csv_weights=1``: the column after the label holds the instance weights (train and
+  validation CSV), as AWS's container reads them; with libsvm input it has no effect
+  (a warning in the log says so).
+* Hyperparameters this xgboost (3.x, CPU) cannot apply are refused, never ignored:
+  ``lambda_bias``/``sketch_eps`` (removed from xgboost), ``silent`` (use ``verbosity``),
+  ``dsplit``/``prob_buffer_row`` (legacy), GPU-only switches set to true
+  (``single_precision_histogram``, ``deterministic_histogram``, ``use_dask_gpu_training``),
+  ``save_model_on_termination=true`` and AWS's internal ``_kfold``/``_num_cv_round``.
 * Artefact ``xgboost-model``: the booster in xgboost's JSON format (never pickle).
 * Inference: text/csv, text/libsvm, application/json (``{"instances":[{"features":[..]}]}``)
   and application/jsonlines in; text/csv (default; one score per line,
@@ -16,7 +24,10 @@
 """
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import warnings
 
 import numpy as np
 
@@ -34,24 +45,46 @@ FLOAT_PARAMS = {"eta": (0, 1), "gamma": (0, None), "min_child_weight": (0, None)
                 "max_delta_step": (0, None), "subsample": (0, 1), "colsample_bytree": (0, 1),
                 "colsample_bylevel": (0, 1), "colsample_bynode": (0, 1), "lambda": (0, None),
                 "alpha": (0, None), "scale_pos_weight": (0, None), "base_score": (None, None),
-                "tweedie_variance_power": (1, 2), "sketch_eps": (0, 1), "max_bin": (1, None),
-                "lambda_bias": (0, None), "rate_drop": (0, 1), "skip_drop": (0, 1)}
+                "tweedie_variance_power": (1, 2), "max_bin": (1, None),
+                "rate_drop": (0, 1), "skip_drop": (0, 1)}
 INT_PARAMS = {"max_depth": 0, "num_class": 1, "seed": None, "max_leaves": 0, "num_parallel_tree": 1,
-              "verbosity": 0, "nthread": 1}
+              "verbosity": 0, "nthread": 1, "one_drop": 0, "refresh_leaf": 0, "max_bin": 2}
 STR_PARAMS = {"booster", "tree_method", "grow_policy", "process_type", "sample_type",
-              "normalize_type", "updater", "dsplit", "prob_buffer_row", "interaction_constraints",
-              "monotone_constraints", "one_drop", "refresh_leaf", "single_precision_histogram",
-              "deterministic_histogram", "csv_weights", "use_dask_gpu_training", "save_model_on_termination"}
+              "normalize_type", "updater", "interaction_constraints", "monotone_constraints"}
+# refused: name -> (value that is still accepted, or None for "any value is refused"; why)
+REFUSED = {
+    "lambda_bias": (None, "it was removed from XGBoost (1.0+); use 'lambda' and 'alpha'"),
+    "sketch_eps": (None, "it was removed from XGBoost (1.6+); use 'max_bin'"),
+    "silent": (None, "it was removed from XGBoost; use 'verbosity'"),
+    "dsplit": (None, "distributed column splitting is not supported"),
+    "prob_buffer_row": (None, "it is not supported by XGBoost 1.0+"),
+    "single_precision_histogram": ("false", "it applies only to GPU training, which this emulator does not offer"),
+    "deterministic_histogram": ("false", "it applies only to GPU training, which this emulator does not offer"),
+    "use_dask_gpu_training": ("false", "it applies only to GPU training, which this emulator does not offer"),
+    "save_model_on_termination": ("false", "a stopped training job saves no model here"),
+    "_kfold": (None, "cross-validation training is not supported"),
+    "_num_cv_round": (None, "cross-validation training is not supported"),
+}
 CUSTOM = {"accuracy", "f1", "mse", "r2", "precision", "recall", "balanced_accuracy"}
-KNOWN = set(FLOAT_PARAMS) | set(INT_PARAMS) | STR_PARAMS | {
-    "num_round", "objective", "eval_metric", "early_stopping_rounds", "silent", "_kfold", "_num_cv_round"}
+KNOWN = set(FLOAT_PARAMS) | set(INT_PARAMS) | STR_PARAMS | set(REFUSED) | {
+    "num_round", "objective", "eval_metric", "early_stopping_rounds", "csv_weights"}
 
 
-def _read(channel, n_features=None):
+def _read(channel, n_features=None, csv_weights=False):
+    """``(X, y, weights or None)``; with ``csv_weights`` the CSV column after the label is
+    the instance weight."""
     fmt = channel_format(channel, {"text/csv", "text/libsvm"})
     if fmt == "text/csv":
-        return read_labelled_csv(channel)
-    return read_libsvm(channel, n_features)
+        X, y = read_labelled_csv(channel, min_columns=3 if csv_weights else 2)
+        if not csv_weights:
+            return X, y, None
+        weights = X[:, 0]
+        if np.isnan(weights).any() or (weights < 0).any():
+            raise AlgorithmError(f"csv_weights=1: the weight column (column 2) of channel '{channel.name}'"
+                                 " must hold non-negative numbers on every row.")
+        return X[:, 1:], y, weights
+    X, y = read_libsvm(channel, n_features)
+    return X, y, None
 
 
 def _custom_values(metrics, preds, y, objective):
@@ -99,10 +132,14 @@ def train(hyperparameters: dict, channels: dict) -> TrainingResult:
         if value is not None:
             params[name] = value
     for name in STR_PARAMS:
-        if hp.has(name) and name in ("booster", "tree_method", "grow_policy", "sample_type",
-                                     "normalize_type", "process_type", "updater",
-                                     "interaction_constraints", "monotone_constraints"):
+        if hp.has(name):
             params[name] = hp.raw(name)
+    for name, (accepted, why) in REFUSED.items():
+        if hp.has(name) and (accepted is None or hp.raw(name).lower() not in (accepted, "0")):
+            raise AlgorithmError(
+                "Unable to initialize the algorithm. Failed to validate input hyperparameters."
+                f" (caused by ValidationError) Caused by: hyperparameter '{name}' is not supported: {why}.")
+    csv_weights = hp.int("csv_weights", 0, minimum=0, maximum=1) == 1
     params.setdefault("seed", 0)
     if objective.startswith("multi:") and "num_class" not in params:
         raise AlgorithmError("No value for 'num_class' hyperparameter (required for multi:* objectives)")
@@ -113,17 +150,21 @@ def train(hyperparameters: dict, channels: dict) -> TrainingResult:
     if native:
         params["eval_metric"] = native
 
-    X, y = _read(train_ch)
-    dtrain = xgb.DMatrix(X, label=y, missing=np.nan)
+    X, y, weights = _read(train_ch, csv_weights=csv_weights)
+    if csv_weights and weights is None:
+        log.warning("csv_weights=1 has no effect: the train channel is not text/csv.")
+    elif csv_weights:
+        log.info(f"csv_weights=1: column 2 of the train data holds instance weights (sum {float(weights.sum())!r})")
+    dtrain = xgb.DMatrix(X, label=y, weight=weights, missing=np.nan)
     evals = [(dtrain, "train")]
     data = {"train": (dtrain, y)}
     if "validation" in channels:
-        Xv, yv = _read(channels["validation"], X.shape[1])
+        Xv, yv, wv = _read(channels["validation"], X.shape[1], csv_weights)
         if Xv.shape[1] != X.shape[1]:
             raise AlgorithmError(
                 f"Feature shape mismatch: channel 'validation' has {Xv.shape[1]} features,"
                 f" channel 'train' has {X.shape[1]}.")
-        dval = xgb.DMatrix(Xv, label=yv, missing=np.nan)
+        dval = xgb.DMatrix(Xv, label=yv, weight=wv, missing=np.nan)
         evals.append((dval, "validation"))
         data["validation"] = (dval, yv)
     if early and "validation" not in data:
@@ -142,12 +183,21 @@ def train(hyperparameters: dict, channels: dict) -> TrainingResult:
             return _custom_values(custom, preds, dmat.get_label(), objective)
 
     history: dict = {}
+    printed = io.StringIO()
     try:
-        booster = xgb.train(params, dtrain, num_boost_round=num_round, evals=evals,
-                            evals_result=history, early_stopping_rounds=early,
-                            custom_metric=custom_fn, verbose_eval=False)
+        # xgboost's own messages (how many depends on ``verbosity``) go to the training log
+        with warnings.catch_warnings(record=True) as caught, contextlib.redirect_stdout(printed), \
+                xgb.config_context(verbosity=params.get("verbosity", 1)):
+            warnings.simplefilter("always")
+            booster = xgb.train(params, dtrain, num_boost_round=num_round, evals=evals,
+                                evals_result=history, early_stopping_rounds=early,
+                                custom_metric=custom_fn, verbose_eval=False)
     except xgb.core.XGBoostError as exc:
         raise AlgorithmError(f"XGBoost training failed: {str(exc).splitlines()[0]}") from None
+    for message in [str(w.message) for w in caught] + printed.getvalue().splitlines():
+        for line in message.strip().splitlines():
+            if line.strip():
+                log.raw(line.strip())
 
     names = list(history.get("train", {}))
     rounds = len(history["train"][names[0]]) if names else 0
