@@ -24,10 +24,13 @@ def parse_args(argv: list[str] | None = None) -> Config:
     parser.add_argument("--job-grace-seconds", type=float, default=base.job_grace_seconds,
                         help="how long a create call waits for its job (EMULATOR_JOB_GRACE_SECONDS)")
     parser.add_argument("--max-workers", type=int, default=base.max_workers, help="background job threads (EMULATOR_MAX_WORKERS)")
+    parser.add_argument("--glue-job-minute-seconds", type=float, default=base.glue_job_minute_seconds,
+                        help="seconds in one minute of a Glue job Timeout (EMULATOR_GLUE_JOB_MINUTE_SECONDS)")
     parser.add_argument("--version", action="version", version=__version__)
     args = parser.parse_args(argv)
     return Config(host=args.host, port=args.port, region=args.region, data_dir=args.data_dir,
-                  job_grace_seconds=args.job_grace_seconds, max_workers=args.max_workers)
+                  job_grace_seconds=args.job_grace_seconds, max_workers=args.max_workers,
+                  glue_job_minute_seconds=args.glue_job_minute_seconds)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,6 +20,8 @@ class Config:
     data_dir: str | None = None
     job_grace_seconds: float = 10.0
     max_workers: int = 4
+    glue_job_minute_seconds: float = 60.0
+    """Seconds in one minute of a Glue job's ``Timeout`` (lower it to test timeouts quickly)."""
 
     ENV = {
         "host": "EMULATOR_HOST",
@@ -28,6 +30,7 @@ class Config:
         "data_dir": "EMULATOR_DATA_DIR",
         "job_grace_seconds": "EMULATOR_JOB_GRACE_SECONDS",
         "max_workers": "EMULATOR_MAX_WORKERS",
+        "glue_job_minute_seconds": "EMULATOR_GLUE_JOB_MINUTE_SECONDS",
     }
 
     @classmethod

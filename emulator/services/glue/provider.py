@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from emulator.services.base import Provider
+from emulator.services.glue.jobs import JobOperations
 
 
-class GlueProvider(Provider):
+class GlueProvider(JobOperations, Provider):
     """Glue operations owned by the emulator; the rest (the Data Catalog today) are moto's."""
 
     service_name = "glue"
