@@ -131,11 +131,12 @@ class DynamicFrame:
             parts = _split_path(path)
             if not self._has(path):
                 continue
+            while len(parts) > 1 and len(self._struct_at(parts[:-1], frame).fields) == 1:
+                parts = parts[:-1]  # an emptied struct goes too
             if len(parts) == 1:
                 frame = frame.drop(parts[0])
             else:
-                parent = ".".join(f"`{p}`" for p in parts[:-2] + [parts[-2]])
-                frame = frame.withColumn(parts[0], _replace_nested(F, frame, parts, None))
+                frame = frame.withColumn(parts[0], F.col(f"`{parts[0]}`").dropFields(".".join(parts[1:])))
         return self._new(frame)
 
     def rename_field(self, oldName: str, newName: str, transformation_ctx: str = "", info: str = "",  # noqa: N803
@@ -147,7 +148,7 @@ class DynamicFrame:
         if len(old) == 1:
             return self._new(self._df.withColumnRenamed(old[0], new[-1]))
         value = F.col(_quoted(oldName))
-        frame = self._df.withColumn(old[0], _replace_nested(F, self._df, old, None))
+        frame = self._df.withColumn(old[0], F.col(f"`{old[0]}`").dropFields(".".join(old[1:])))
         frame = frame.withColumn(old[0], F.col(f"`{old[0]}`").withField(".".join(new[1:]), value))
         return self._new(frame)
 
@@ -306,6 +307,13 @@ class DynamicFrame:
         self.glue_ctx.write_dynamic_frame.from_options(self._new(sample), "s3", {"path": path}, "json")
         return self
 
+    @staticmethod
+    def _struct_at(parts: list[str], frame: Any) -> Any:
+        schema = frame.schema
+        for part in parts:
+            schema = schema[part].dataType
+        return schema
+
     def _has(self, path: str, frame: Any = None) -> bool:
         from pyspark.sql.types import StructType
 
@@ -315,11 +323,6 @@ class DynamicFrame:
                 return False
             schema = schema[part].dataType
         return True
-
-
-def _replace_nested(F: Any, frame: Any, parts: list[str], value: Any) -> Any:  # noqa: N803
-    """The top-level struct ``parts[0]`` with the nested field ``parts[1:]`` dropped."""
-    return F.col(f"`{parts[0]}`").dropFields(".".join(parts[1:]))
 
 
 _TYPE_ALIASES = {"long": "bigint", "integer": "int", "short": "smallint", "byte": "tinyint", "choice": "string"}
