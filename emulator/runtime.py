@@ -24,5 +24,7 @@ class Emulator:
         return self.providers.get(service_name)
 
     def shutdown(self) -> None:
-        """Release background workers."""
+        """Release background workers (and stop what providers run outside them)."""
         self.jobs.shutdown()
+        for provider in self.providers.values():
+            provider.shutdown()

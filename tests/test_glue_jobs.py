@@ -197,6 +197,11 @@ def test_timeout_in_minutes_is_honoured() -> None:
         assert "2 minutes" in run["ErrorMessage"]
         assert 2 <= run["ExecutionTime"] <= 30
 
+        lingering = make_job(fast.client, "timeouts", "import os, time\nprint(os.getpid(), flush=True)\ntime.sleep(600)\n")
+        run_id = fast.client("glue").start_job_run(JobName=lingering)["JobRunId"]
+        pid = int(wait_for_log(fast.client, "/aws-glue/jobs/output", run_id, "")[0])
+    assert not _alive(pid)  # shutting the emulator down stopped its running job
+
 
 def test_bookmark_api(aws, bucket) -> None:
     glue = aws("glue")

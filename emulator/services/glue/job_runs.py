@@ -9,6 +9,7 @@ with the job's account, through the ``awsglue`` package shipped with this projec
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import importlib.util
 import json
@@ -18,6 +19,7 @@ import shutil
 import sys
 import tempfile
 import threading
+import weakref
 from typing import Any, Callable
 
 from emulator.aws.logs import LogWriter
@@ -31,6 +33,16 @@ ERROR_LOG_GROUP = f"{LOG_GROUP}/error"
 LAUNCHER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "script_launcher.py")
 ACTIVE_STATES = ("STARTING", "RUNNING", "STOPPING", "WAITING")
 SPARK_MASTER_ENV = "GLUE_SPARK_MASTER"
+
+
+_LIVE: "weakref.WeakSet[JobRunExecution]" = weakref.WeakSet()
+
+
+@atexit.register
+def _stop_live_runs() -> None:
+    """No job process outlives the server process."""
+    for execution in list(_LIVE):
+        execution.stop()
 
 
 class RunFailed(Exception):
@@ -82,6 +94,7 @@ class JobRunExecution:
 
     def start(self) -> None:
         """Run in a background thread (the work itself is in the child process)."""
+        _LIVE.add(self)
         threading.Thread(target=self.execute, daemon=True, name=f"glue-{self.run_id[:12]}").start()
 
     def stop(self) -> None:
@@ -89,10 +102,6 @@ class JobRunExecution:
         self._stop.set()
         if self._process is not None:
             self._process.stop()
-
-    def _set(self, **fields: Any) -> None:
-        with self.state.lock:
-            self.run.update(LastModifiedOn=now(), **fields)
 
     def execute(self) -> None:
         """The whole run; every exit leaves a terminal state."""
@@ -135,7 +144,11 @@ class JobRunExecution:
                                       lambda line: self._write(OUTPUT_LOG_GROUP, line),
                                       lambda line: self._write(ERROR_LOG_GROUP, line))
         self._process.start()
-        self._set(JobRunState="RUNNING")
+        with self.state.lock:
+            if self._stop.is_set():  # stopped while the process was starting
+                self._process.stop()
+            elif self.run["JobRunState"] == "STARTING":
+                self.run.update(JobRunState="RUNNING", LastModifiedOn=now())
         timeout = int(self.run.get("Timeout") or self.job.get("Timeout") or 2880)
         code = self._process.wait(timeout=timeout * self.minute_seconds)
         if code is None and not self._stop.is_set():
@@ -174,6 +187,8 @@ class JobRunExecution:
 
     def _environment(self, extra_paths: list[str], command: str, bookmark_in: str, bookmark_out: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        scratch = os.path.join(os.path.dirname(bookmark_in), "scratch")  # removed with the run's directory
+        os.makedirs(scratch, exist_ok=True)
         project_root = os.path.dirname(os.path.dirname(os.path.abspath(importlib.util.find_spec("awsglue").origin)))
         env.update({
             "AWS_ENDPOINT_URL": self.endpoint_url,
@@ -188,6 +203,8 @@ class JobRunExecution:
             "PYSPARK_DRIVER_PYTHON": sys.executable,
             "GLUE_EMULATOR_PYTHONPATH": os.pathsep.join(extra_paths),
             "GLUE_EMULATOR_COMMAND": command,
+            "GLUE_EMULATOR_SCRATCH": scratch,
+            "SPARK_LOCAL_DIRS": scratch,
             "GLUE_EMULATOR_BOOKMARK_IN": bookmark_in,
             "GLUE_EMULATOR_BOOKMARK_OUT": bookmark_out,
         })

@@ -51,7 +51,8 @@ def _definition(spec: dict[str, Any], name: str, created: Any) -> dict[str, Any]
         if capacity not in (0.0625, 1.0):
             raise invalid("MaxCapacity for a Python shell job must be 0.0625 or 1.")
     else:
-        capacity = spec.get("MaxCapacity", None if spec.get("WorkerType") else 10.0)
+        default = None if spec.get("WorkerType") else float(spec.get("AllocatedCapacity") or 10)
+        capacity = spec.get("MaxCapacity", default)
     job = {key: copy.deepcopy(value) for key, value in spec.items() if key not in ("Tags", "Name", "JobName")}
     job.update(Name=name, Command=command, CreatedOn=created, LastModifiedOn=now(),
                ExecutionProperty={"MaxConcurrentRuns": 1, **(spec.get("ExecutionProperty") or {})},
@@ -188,13 +189,25 @@ class JobOperations:
         execution = JobRunExecution(
             state, copy.deepcopy(job), run_id, account_id=ctx.account_id, region=ctx.region,
             endpoint_url=ctx.base_url, minute_seconds=self.emulator.config.glue_job_minute_seconds,  # type: ignore[attr-defined]
-            on_finished=lambda done: self._maybe_retry(ctx, state, done))
+            on_finished=lambda done: self._run_finished(ctx, state, done))
         state.active[run_id] = execution
+        self._live_runs().add(execution)
         execution.start()
         return run
 
-    def _maybe_retry(self, ctx: RequestContext, state: GlueJobState, done: JobRunExecution) -> None:
+    def _live_runs(self) -> set[JobRunExecution]:
+        """This emulator's runs that may still have a process (for shutdown)."""
+        return self.__dict__.setdefault("_glue_live_runs", set())
+
+    def shutdown(self) -> None:
+        """Stop every running job run of this emulator (their process groups are killed)."""
+        for execution in list(self._live_runs()):
+            execution.stop()
+        super().shutdown()  # type: ignore[misc]
+
+    def _run_finished(self, ctx: RequestContext, state: GlueJobState, done: JobRunExecution) -> None:
         """A FAILED run is retried up to the job's MaxRetries, as a new run with the next Attempt."""
+        self._live_runs().discard(done)
         with state.lock:
             job = state.jobs.get(done.job["Name"])
             run = state.runs.get(done.job["Name"], {}).get(done.run_id)
