@@ -43,10 +43,23 @@ def _list(bucket: str, prefix: str) -> Iterator[dict[str, Any]]:
         yield from page.get("Contents", [])
 
 
-def download(bucket: str, key: str, target: str) -> None:
-    """Copy one object to a local file."""
+_downloaded: dict[tuple[str, str, str], str] = {}
+
+
+def download(bucket: str, key: str, target: str, etag: str | None = None) -> None:
+    """Copy one object to a local file. With the listing's ``etag``, an object this process
+    already fetched is linked from the earlier copy instead of fetched again."""
     os.makedirs(os.path.dirname(target), exist_ok=True)
+    cached = _downloaded.get((bucket, key, etag)) if etag else None
+    if cached and os.path.exists(cached):
+        try:
+            os.link(cached, target)
+            return
+        except OSError:
+            pass
     client("s3").download_file(bucket, key, target)
+    if etag:
+        _downloaded[(bucket, key, etag)] = target
 
 
 def upload_tree(local_dir: str, uri: str) -> list[str]:

@@ -37,13 +37,13 @@ def normalise_format(fmt: str | None) -> str:
     return fmt
 
 
-def fetch(objects: Iterable[tuple[str, str]]) -> tuple[str, list[str]]:
-    """Download (bucket, key) objects into one scratch directory; (directory, local files)."""
+def fetch(objects: Iterable[tuple[str, str, str | None]]) -> tuple[str, list[str]]:
+    """Download (bucket, key, etag) objects into one scratch directory; (directory, local files)."""
     directory = scratch_dir()
     files = []
-    for bucket, key in objects:
+    for bucket, key, etag in objects:
         target = os.path.join(directory, uuid.uuid4().hex[:8] + "-" + os.path.basename(key).lstrip("."))
-        _aws.download(bucket, key, target)
+        _aws.download(bucket, key, target, etag)
         files.append(target)
     return directory, files
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 from typing import Any
@@ -16,9 +17,7 @@ class SparkUnavailableError(RuntimeError):
 def require_spark() -> None:
     """Raise SparkUnavailableError naming what is missing for a Spark job."""
     missing = []
-    try:
-        import pyspark  # noqa: F401
-    except ImportError:
+    if importlib.util.find_spec("pyspark") is None:
         missing.append('PySpark is not installed (pip install "aws-ml-emulator[spark]")')
     java_home = os.environ.get("JAVA_HOME")
     if not shutil.which("java") and not (java_home and os.path.exists(os.path.join(java_home, "bin", "java"))):

@@ -134,7 +134,7 @@ class GlueContext:
                                                for k, v in zip(keys, values)])
             for obj in objects:
                 target = os.path.join(folder, f"{len(files):06d}-{os.path.basename(obj['Key']).lstrip('.') or 'part'}")
-                _aws.download(obj["Bucket"], obj["Key"], target)
+                _aws.download(obj["Bucket"], obj["Key"], target, obj.get("ETag"))
                 files.append(target)
         all_columns = columns + keys
         if not files:
@@ -230,7 +230,7 @@ class GlueContext:
         objects = _bookmarks.current().unseen(transformation_ctx, objects, _uri)
         if not objects:
             return self.spark_session.createDataFrame([], StructType([]))
-        _, files = _formats.fetch((o["Bucket"], o["Key"]) for o in objects)
+        _, files = _formats.fetch((o["Bucket"], o["Key"], o.get("ETag")) for o in objects)
         return _formats.read_local(self.spark_session, files, fmt, format_options or {})
 
     def purge_s3_path(self, s3_path: str, options: dict[str, Any] | None = None, transformation_ctx: str = "") -> None:

@@ -20,7 +20,6 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import textwrap
@@ -93,7 +92,7 @@ SAMPLING = textwrap.dedent("""
 """)
 
 
-def run_job(glue, s3, bucket: str, name: str, script: str, arguments: dict[str, str]) -> tuple[dict, float, dict]:
+def run_job(glue, s3, logs, bucket: str, name: str, script: str, arguments: dict[str, str]) -> tuple[dict, float, dict]:
     s3.put_object(Bucket=bucket, Key=f"scripts/{name}.py", Body=script.encode())
     glue.create_job(Name=name, Role="bench", Command={"Name": "glueetl", "ScriptLocation": f"s3://{bucket}/scripts/{name}.py"})
     began = time.perf_counter()
@@ -103,7 +102,7 @@ def run_job(glue, s3, bucket: str, name: str, script: str, arguments: dict[str, 
     wall = time.perf_counter() - began
     if run["JobRunState"] != "SUCCEEDED":
         raise RuntimeError(f"{name}: {run['JobRunState']} {run.get('ErrorMessage')}")
-    events = boto3.client("logs", endpoint_url=glue.meta.endpoint_url).get_log_events(
+    events = logs.get_log_events(
         logGroupName="/aws-glue/jobs/output", logStreamName=run_id)["events"]
     times = next(json.loads(e["message"][6:]) for e in events if e["message"].startswith("TIMES "))
     return run, wall, times
@@ -155,15 +154,16 @@ def main() -> None:
         url = f"http://127.0.0.1:{port}"
         session = boto3.Session(aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1")
         s3, glue = session.client("s3", endpoint_url=url), session.client("glue", endpoint_url=url)
+        logs = session.client("logs", endpoint_url=url)
         s3.create_bucket(Bucket="glue-bench")
-        run, wall, times = run_job(glue, s3, "glue-bench", "trivial", TRIVIAL, {})
+        run, wall, times = run_job(glue, s3, logs, "glue-bench", "trivial", TRIVIAL, {})
         print(f"(a) trivial glueetl job: {wall:.1f} s StartJobRun -> SUCCEEDED; in the job, Spark start-up "
               f"{times['startup']:.1f} s, work {times['work']:.2f} s; the rest ({wall - times['startup'] - times['work']:.1f} s)"
               f" is process start, imports and polling")
         began = time.perf_counter()
         make_table(s3, glue, "glue-bench", args.rows, f"{local_dir}/reviews")
         print(f"    generated {args.rows} rows in {time.perf_counter() - began:.1f} s")
-        _, wall, times = run_job(glue, s3, "glue-bench", "sampling", SAMPLING, {
+        _, wall, times = run_job(glue, s3, logs, "glue-bench", "sampling", SAMPLING, {
             "--database": "bench", "--table": "reviews", "--output_path": "s3://glue-bench/balanced/",
             "--local_input": f"{local_dir}/reviews", "--repeats": str(args.repeats)})
         glue_s, plain_s = statistics.median(times["glue"]), statistics.median(times["plain"])
