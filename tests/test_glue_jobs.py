@@ -215,3 +215,27 @@ def test_bookmark_api(aws, bucket) -> None:
     with pytest.raises(ClientError) as exc:
         glue.reset_job_bookmark(JobName="never-created")
     assert exc.value.response["Error"]["Code"] == "EntityNotFoundException"
+
+
+def test_queued_runs_wait_for_the_running_one(aws, bucket) -> None:
+    glue, s3 = aws("glue"), aws("s3")
+    script = textwrap.dedent("""
+        import sys, time, boto3
+        from awsglue.utils import getResolvedOptions
+        args = getResolvedOptions(sys.argv, ["bucket"])
+        s3 = boto3.client("s3")
+        while "Contents" not in s3.list_objects_v2(Bucket=args["bucket"], Prefix="go"):
+            time.sleep(0.05)
+    """)
+    name = make_job(aws, bucket, script, DefaultArguments={"--bucket": bucket}, JobRunQueuingEnabled=True)
+    first = glue.start_job_run(JobName=name)["JobRunId"]
+    second = glue.start_job_run(JobName=name)["JobRunId"]
+    third = glue.start_job_run(JobName=name)["JobRunId"]
+    assert glue.get_job_run(JobName=name, RunId=second)["JobRun"]["JobRunState"] == "WAITING"
+    assert glue.batch_stop_job_run(JobName=name, JobRunIds=[third])["SuccessfulSubmissions"]
+    assert glue.get_job_run(JobName=name, RunId=third)["JobRun"]["JobRunState"] == "STOPPED"
+    wait_run(aws, name, first, until={"RUNNING"})
+    assert glue.get_job_run(JobName=name, RunId=second)["JobRun"]["JobRunState"] == "WAITING"
+    s3.put_object(Bucket=bucket, Key="go", Body=b"")
+    assert wait_run(aws, name, first)["JobRunState"] == "SUCCEEDED"
+    assert wait_run(aws, name, second)["JobRunState"] == "SUCCEEDED"

@@ -31,7 +31,8 @@ LOG_GROUP = "/aws-glue/jobs"
 OUTPUT_LOG_GROUP = f"{LOG_GROUP}/output"
 ERROR_LOG_GROUP = f"{LOG_GROUP}/error"
 LAUNCHER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "script_launcher.py")
-ACTIVE_STATES = ("STARTING", "RUNNING", "STOPPING", "WAITING")
+RUNNING_STATES = ("STARTING", "RUNNING", "STOPPING")
+ACTIVE_STATES = (*RUNNING_STATES, "WAITING")
 SPARK_MASTER_ENV = "GLUE_SPARK_MASTER"
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from emulator.context import RequestContext
 from emulator.protocol.errors import ServiceError
-from emulator.services.glue.job_runs import ACTIVE_STATES, LOG_GROUP, JobRunExecution, now
+from emulator.services.glue.job_runs import ACTIVE_STATES, LOG_GROUP, RUNNING_STATES, JobRunExecution, now
 from emulator.services.glue.job_state import GlueJobState
 from emulator.services.paging import BadNextToken, paginate
 
@@ -151,7 +151,8 @@ class JobOperations:
                     raise not_found(f"Job run {request['JobRunId']} not found.")
             overrides = {k: request[k] for k in ("AllocatedCapacity", "Timeout", "MaxCapacity", "WorkerType",
                                                  "NumberOfWorkers", "SecurityConfiguration", "NotificationProperty",
-                                                 "ExecutionClass", "ExecutionRoleSessionPolicy") if k in request}
+                                                 "ExecutionClass", "ExecutionRoleSessionPolicy",
+                                                 "JobRunQueuingEnabled") if k in request}
             run = self._start_run(ctx, state, job, request.get("Arguments") or {}, overrides,
                                   attempt=previous["Attempt"] + 1 if previous else 0,
                                   previous_run_id=previous["Id"] if previous else None)
@@ -162,7 +163,8 @@ class JobOperations:
         """Record a run and start it (caller holds ``state.lock``)."""
         limit = job["ExecutionProperty"].get("MaxConcurrentRuns", 1)
         active = [r for r in state.runs[job["Name"]].values() if r["JobRunState"] in ACTIVE_STATES]
-        if len(active) >= limit:
+        queuing = bool(overrides.pop("JobRunQueuingEnabled", job.get("JobRunQueuingEnabled", False)))
+        if len(active) >= limit and not queuing:
             raise ServiceError("ConcurrentRunsExceededException",
                                f"Concurrent runs exceeded for {job['Name']}: {len(active)} of {limit} running.")
         run_id = "jr_" + secrets.token_hex(32)
@@ -192,7 +194,11 @@ class JobOperations:
             on_finished=lambda done: self._run_finished(ctx, state, done))
         state.active[run_id] = execution
         self._live_runs().add(execution)
-        execution.start()
+        if len(active) >= limit:  # queued: started when a run of the job ends
+            run.update(JobRunState="WAITING", JobRunQueuingEnabled=True,
+                       StateDetail=f"Waiting: {len(active)} of {limit} concurrent runs of the job are in progress.")
+        else:
+            execution.start()
         return run
 
     def _live_runs(self) -> set[JobRunExecution]:
@@ -208,6 +214,7 @@ class JobOperations:
     def _run_finished(self, ctx: RequestContext, state: GlueJobState, done: JobRunExecution) -> None:
         """A FAILED run is retried up to the job's MaxRetries, as a new run with the next Attempt."""
         self._live_runs().discard(done)
+        self._start_waiting(state, done.job["Name"])
         with state.lock:
             job = state.jobs.get(done.job["Name"])
             run = state.runs.get(done.job["Name"], {}).get(done.run_id)
@@ -218,6 +225,21 @@ class JobOperations:
                 self._start_run(ctx, state, job, run["Arguments"], overrides, run["Attempt"] + 1, run["Id"])
             except ServiceError:
                 pass
+
+    @staticmethod
+    def _start_waiting(state: GlueJobState, name: str) -> None:
+        """Start the oldest WAITING (queued) runs of a job while it has room for them."""
+        with state.lock:
+            job, runs = state.jobs.get(name), state.runs.get(name, {})
+            if job is None:
+                return
+            room = job["ExecutionProperty"].get("MaxConcurrentRuns", 1) - sum(
+                r["JobRunState"] in RUNNING_STATES for r in runs.values())
+            waiting = sorted((r for r in runs.values() if r["JobRunState"] == "WAITING"), key=lambda r: r["StartedOn"])
+            for run in waiting[:max(0, room)]:
+                run.update(JobRunState="STARTING", StartedOn=now(), LastModifiedOn=now())
+                run.pop("StateDetail", None)
+                state.active[run["Id"]].start()
 
     def get_job_run(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         state = ctx.state(GlueJobState)
@@ -251,6 +273,12 @@ class JobOperations:
                 elif run["JobRunState"] not in ("STARTING", "RUNNING", "WAITING"):
                     errors.append(_stop_error(name, run_id, "InvalidInputException",
                                               f"Job run {run_id} is in state {run['JobRunState']} and cannot be stopped."))
+                elif run["JobRunState"] == "WAITING":  # never started: stopped at once
+                    stamp = now()
+                    run.update(JobRunState="STOPPED", LastModifiedOn=stamp, CompletedOn=stamp)
+                    run.pop("StateDetail", None)
+                    self._live_runs().discard(state.active.pop(run_id, None))
+                    stopped.append({"JobName": name, "JobRunId": run_id})
                 else:
                     run.update(JobRunState="STOPPING", LastModifiedOn=now())
                     stopped.append({"JobName": name, "JobRunId": run_id})
