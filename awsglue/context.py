@@ -95,6 +95,9 @@ class GlueContext:
 
         if not predicate or not partitions:
             return partitions
+        kept = _prune_with_sqlite(partitions, keys, predicate)
+        if kept is not None:
+            return kept
         schema = StructType([StructField("__index", IntegerType())] + [StructField(k["Name"], StringType()) for k in keys])
         rows = [(i, *p["Values"]) for i, p in enumerate(partitions)]
         values = self.spark_session.createDataFrame(rows, schema)
@@ -297,6 +300,36 @@ class GlueContext:
     def getSource(self, connection_type: str, format: str | None = None, transformation_ctx: str = "",  # noqa: N802,A002
                   push_down_predicate: str = "", **options: Any) -> "DataSource":
         return DataSource(self, connection_type, format, transformation_ctx, options)
+
+
+_SQLITE_TYPES = {"tinyint": int, "smallint": int, "int": int, "integer": int, "bigint": int, "long": int,
+                 "float": float, "double": float, "string": str, "varchar": str, "char": str}
+
+
+def _prune_with_sqlite(partitions: list[dict[str, Any]], keys: list[dict[str, Any]], predicate: str) -> list[dict[str, Any]] | None:
+    """The partitions matching a simple SQL predicate (comparisons, AND/OR/NOT, IN, BETWEEN
+    on string and numeric keys), evaluated by SQLite without a Spark job; None when the
+    predicate or a key type needs Spark SQL (functions, LIKE, dates, casts...)."""
+    import re
+    import sqlite3
+
+    kinds = [_SQLITE_TYPES.get(_spark_type(k.get("Type", "string")).split("(")[0]) for k in keys]
+    calls = {word.lower() for word in re.findall(r"([A-Za-z_]\w*)\s*\(", predicate)}
+    if None in kinds or calls - {"in"} or re.search(r"\"|`|;|--|\b(?:r?like|regexp|glob|ilike)\b", predicate, re.I):
+        return None  # functions, quoted identifiers, and LIKE (case-insensitive in SQLite) need Spark
+    names = [k["Name"] for k in keys]
+    if any(not re.fullmatch(r"[A-Za-z_]\w*", n) for n in names):
+        return None
+    try:
+        rows = [(i, *[kind(v) for kind, v in zip(kinds, p["Values"])]) for i, p in enumerate(partitions)]
+        with sqlite3.connect(":memory:") as db:
+            columns = ", ".join(f"{n} {'TEXT' if kind is str else 'NUMERIC'}" for n, kind in zip(names, kinds))
+            db.execute(f"CREATE TABLE p (__index INTEGER, {columns})")
+            db.executemany(f"INSERT INTO p VALUES ({', '.join('?' * (len(names) + 1))})", rows)
+            keep = {row[0] for row in db.execute(f"SELECT __index FROM p WHERE {predicate}")}
+    except (sqlite3.Error, ValueError):
+        return None
+    return [p for i, p in enumerate(partitions) if i in keep]
 
 
 def _df(frame: Any) -> Any:

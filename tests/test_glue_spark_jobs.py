@@ -150,6 +150,7 @@ def test_catalog_read_prunes_partitions_with_push_down_predicate(features_run) -
     seen = features_run["seen"]
     assert seen["events"] == [[2021, "click", 4], [2022, "view", 5]]  # the corrupt kind=bad was never read
     assert seen["events_types"] == {"id": "bigint", "payload": "string", "year": "int", "kind": "string"}
+    assert seen["events_like"] == 5
 
 
 def test_transforms_in_a_job(features_run) -> None:

@@ -22,6 +22,9 @@ events = glueContext.create_dynamic_frame.from_catalog(
     database=database, table_name="events", push_down_predicate="year >= 2021 AND kind <> 'bad'")
 seen["events"] = sorted([r["year"], r["kind"], r["count"]] for r in events.toDF().groupBy("year", "kind").count().collect())
 seen["events_types"] = dict(events.toDF().dtypes)
+like = glueContext.create_dynamic_frame.from_catalog(  # LIKE is evaluated by Spark SQL
+    database=database, table_name="events", push_down_predicate="kind LIKE 'vi%' AND year = 2022")
+seen["events_like"] = like.count()
 
 # s3 csv with format options, bookmarked under transformation_ctx "people"
 people = glueContext.create_dynamic_frame.from_options(

@@ -190,7 +190,10 @@ class JobRunExecution:
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
         scratch = os.path.join(os.path.dirname(bookmark_in), "scratch")  # removed with the run's directory
         os.makedirs(scratch, exist_ok=True)
-        project_root = os.path.dirname(os.path.dirname(os.path.abspath(importlib.util.find_spec("awsglue").origin)))
+        spec = importlib.util.find_spec("awsglue")
+        if spec is None or not spec.origin:
+            raise RunFailed("The awsglue package of aws-ml-emulator is not installed next to the emulator.")
+        project_root = os.path.dirname(os.path.dirname(os.path.abspath(spec.origin)))
         env.update({
             "AWS_ENDPOINT_URL": self.endpoint_url,
             "AWS_ACCESS_KEY_ID": self.account_id,  # a 12-digit key is the account
