@@ -3,7 +3,9 @@ the Data Catalog and every operation no mixin implements are served by moto, beh
 emulator's validation.
 
 Layout: ``provider.py`` composes the mixins; ``catalog.py`` is the one way emulator code
-reads and writes Data Catalog tables and partitions (whoever stores them).
+reads and writes Data Catalog tables and partitions (whoever stores them). ETL jobs:
+``jobs.py`` (operations), ``job_state.py``, ``job_runs.py`` (one run's life),
+``script_process.py`` (the child process group) and ``script_launcher.py`` (its entry).
 """
 
 from __future__ import annotations
