@@ -16,7 +16,7 @@ import pytest
 
 from clients.examples import seed_002_glue_text_classification as seed002
 from emulator.services.glue.job_runs import missing_spark_runtime
-from tests.glue_job_helpers import make_job, wait_for_log, wait_run
+from tests.glue_job_helpers import log_lines, make_job, wait_for_log, wait_run
 from tests.sagemaker_helpers import BLAZINGTEXT_IMAGE, channel, training_request
 
 pytestmark = pytest.mark.skipif(missing_spark_runtime() is not None,
@@ -156,6 +156,7 @@ def test_catalog_read_prunes_partitions_with_push_down_predicate(features_run) -
 def test_transforms_in_a_job(features_run) -> None:
     seen = features_run["seen"]
     assert seen["mapped_schema"] == "struct<id:bigint,full_name:string,age:int,address:struct<city:string>>"
+    assert seen["schema_fields"] == ["id", "full_name", "age", "address"]
     assert seen["older"] == ["Ada Lovelace", "Alan Turing", "Bad"]
     assert seen["dropped_columns"] == ["id", "name"]  # address held only city: the empty struct goes too
     assert seen["selected_columns"] == ["id", "age"]
@@ -184,6 +185,9 @@ def test_writes_update_the_catalog_and_s3(aws, features_run) -> None:
     assert any(o["Key"].startswith("events/year=2024/kind=new/")
                for o in s3.list_objects_v2(Bucket=bucket, Prefix="events/")["Contents"])
     assert "Contents" not in s3.list_objects_v2(Bucket=bucket, Prefix="purge/")
+    output = log_lines(aws, "/aws-glue/jobs/output", features_run["run"]["Id"])
+    assert '{"id":1,"full_name":"Ada Lovelace","age":36,"address":{"city":"London"}}' in output  # show()
+    assert any(line.startswith(" |-- address: struct") for line in output)  # printSchema()
 
 
 def test_commit_saves_the_job_bookmark(aws, features_run) -> None:

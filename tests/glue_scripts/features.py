@@ -33,6 +33,9 @@ people = glueContext.create_dynamic_frame.from_options(
 mapped = ApplyMapping.apply(frame=people, mappings=[("id", "string", "id", "long"), ("name", "string", "full_name", "string"),
                                                    ("age", "string", "age", "int"), ("city", "string", "address.city", "string")])
 seen["mapped_schema"] = mapped.toDF().schema.simpleString()
+seen["schema_fields"] = [f.name for f in mapped.schema().fields]
+mapped.show(2)
+mapped.printSchema()
 older = Filter.apply(frame=mapped, f=lambda r: r["age"] >= 30)
 seen["older"] = sorted(r["full_name"] for r in older.toDF().collect())
 renamed = RenameField.apply(frame=older, old_name="full_name", new_name="name")
