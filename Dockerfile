@@ -4,12 +4,17 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
     EMULATOR_HOST=0.0.0.0 EMULATOR_PORT=4599 EMULATOR_DATA_DIR=/data
 
-RUN apt-get update && apt-get install -y --no-install-recommends libgomp1 && rm -rf /var/lib/apt/lists/*
+# SPARK=false leaves out Java 17 and PySpark (Glue glueetl job runs then fail saying so)
+ARG SPARK=true
+RUN apt-get update && apt-get install -y --no-install-recommends libgomp1 \
+    $( [ "$SPARK" = "true" ] && echo openjdk-17-jre-headless ) && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY emulator ./emulator
 COPY clients ./clients
-RUN pip install --no-cache-dir ".[databases]"
+COPY awsglue ./awsglue
+COPY awsglueml ./awsglueml
+RUN if [ "$SPARK" = "true" ]; then pip install --no-cache-dir ".[spark,databases]"; else pip install --no-cache-dir ".[databases]"; fi
 
 VOLUME ["/data"]
 EXPOSE 4599

@@ -40,6 +40,8 @@ def _parser(base: Config) -> argparse.ArgumentParser:
     parser.add_argument("--database", action="append", default=[], metavar="ID=URL",
                         help="RDS instance / Redshift cluster ID -> database URL, or a file of such lines; "
                              "repeatable (EMULATOR_DATABASES)")
+    parser.add_argument("--glue-job-minute-seconds", type=float, default=base.glue_job_minute_seconds,
+                        help="seconds in one minute of a Glue job Timeout (EMULATOR_GLUE_JOB_MINUTE_SECONDS)")
     parser.add_argument("--version", action="version", version=__version__)
     return parser
 
@@ -63,7 +65,7 @@ def parse_args(argv: list[str] | None = None) -> Config:
     return Config(host=args.host, port=args.port, region=args.region, data_dir=args.data_dir,
                   job_grace_seconds=args.job_grace_seconds, max_workers=args.max_workers,
                   log_level=args.log_level, log_format=args.log_format, databases=databases,
-                  job_memory_mb=args.job_memory_mb)
+                  job_memory_mb=args.job_memory_mb, glue_job_minute_seconds=args.glue_job_minute_seconds)
 
 
 def banner(config: Config, port: int, services: dict[str, dict[str, object]]) -> str:

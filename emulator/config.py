@@ -27,6 +27,8 @@ class Config:
     # RDS InstanceIdentifier / Redshift ClusterIdentifier (or endpoint "host[:port]") -> database URL
     databases: dict[str, str] = field(default_factory=dict)
     job_memory_mb: int = field(default_factory=default_memory_mb)
+    glue_job_minute_seconds: float = 60.0
+    """Seconds in one minute of a Glue job's ``Timeout`` (lower it to test timeouts quickly)."""
 
     ENV = {
         "host": "EMULATOR_HOST",
@@ -38,6 +40,7 @@ class Config:
         "log_level": "EMULATOR_LOG_LEVEL",
         "log_format": "EMULATOR_LOG_FORMAT",
         "job_memory_mb": "EMULATOR_JOB_MEMORY_MB",
+        "glue_job_minute_seconds": "EMULATOR_GLUE_JOB_MINUTE_SECONDS",
     }
     DATABASES_ENV = "EMULATOR_DATABASES"
 

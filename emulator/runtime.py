@@ -37,5 +37,8 @@ class Emulator:
         reset_moto()
 
     def shutdown(self, wait_seconds: float = 0.0) -> None:
-        """Cancel running jobs (their state says the emulator shut down) and release workers."""
+        """Cancel running jobs (their state says the emulator shut down), release workers and
+        stop what providers run outside them (Glue job scripts)."""
         self.jobs.shutdown(wait_seconds)
+        for provider in self.providers.values():
+            provider.shutdown()

@@ -31,6 +31,9 @@ class Provider:
     def __init__(self, emulator: "Emulator") -> None:
         self.emulator = emulator
 
+    def shutdown(self) -> None:
+        """Stop background work the provider runs itself (the emulator is shutting down)."""
+
     @classmethod
     def implemented_operations(cls) -> list[str]:
         """Model operation names this provider implements."""

@@ -7,7 +7,9 @@ reads and writes the Data Catalog (whoever stores it); ``catalog_ops.py`` serves
 catalog reads moto cannot page; ``crawlers.py`` / ``crawl.py`` / ``classifiers.py`` are
 crawlers (state in ``crawler_state.py``, schema inference in ``emulator.engines.glue``);
 ``common.py`` has the error wording and paging; ``tags.py`` keeps tags where moto's
-TagResource / GetTags find them.
+TagResource / GetTags find them. ETL jobs:
+``jobs.py`` (operations), ``job_state.py``, ``job_runs.py`` (one run's life),
+``script_process.py`` (the child process group) and ``script_launcher.py`` (its entry).
 """
 
 from __future__ import annotations

@@ -6,9 +6,10 @@ from emulator.services.base import Provider
 from emulator.services.glue.catalog_ops import CatalogOperations
 from emulator.services.glue.classifiers import ClassifierOperations
 from emulator.services.glue.crawlers import CrawlerOperations
+from emulator.services.glue.jobs import JobOperations
 
 
-class GlueProvider(CrawlerOperations, ClassifierOperations, CatalogOperations, Provider):
+class GlueProvider(CrawlerOperations, ClassifierOperations, CatalogOperations, JobOperations, Provider):
     """Glue operations owned by the emulator; the rest of the Data Catalog is moto's."""
 
     service_name = "glue"
