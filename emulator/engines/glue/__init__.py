@@ -1,7 +1,7 @@
 """Pure engine of Glue's crawler: schema inference and table grouping, no HTTP, no S3.
 
 Facade:
-    classify(key, data, classifiers) -> FileSchema   (raises UnreadableFile)
+    classify(key, data, classifiers) -> FileSchema   (raises UnreadableFile; classify_many for a batch)
     plan_tables(files: [CrawledFile], root_name) -> [TablePlan]
     excluded(relative_key, patterns) / ignored(relative_key) -> bool
     table_input(plan, name, location, crawler, created_by) / partition_input(...) -> dict

@@ -86,6 +86,18 @@ def classify(key: str, data: bytes, classifiers: Iterable[dict[str, Any]] = ()) 
                          "with at least two columns)")
 
 
+def classify_many(files: list[tuple[str, bytes]], classifiers: list[dict[str, Any]]) -> list[FileSchema | str]:
+    """``classify`` for a batch of (key, bytes) in one call (a crawl hands each batch to a
+    worker process): the schema of each file, or why it cannot be read."""
+    results: list[FileSchema | str] = []
+    for key, data in files:
+        try:
+            results.append(classify(key, data, classifiers))
+        except UnreadableFile as exc:
+            results.append(str(exc))
+    return results
+
+
 def _looks_like_text(raw: bytes) -> bool:
     """No NUL byte and (almost) no control characters in the first 64 KB."""
     head = raw[:1 << 16]

@@ -10,15 +10,19 @@ import logging
 import statistics
 from typing import Any
 
+from emulator import workers
 from emulator.aws.logs import LogWriter
 from emulator.aws.s3 import S3AccessError, S3Store
 from emulator.engines import glue as engine
+from emulator.jobs import JobRunner
 from emulator.services.glue import catalog
 from emulator.services.glue.crawler_state import CrawlerState
 
 log = logging.getLogger(__name__)
 LOG_GROUP = "/aws-glue/crawlers"
 _FINAL_STATE = {"SUCCEEDED": "COMPLETED", "CANCELLED": "STOPPED", "FAILED": "FAILED"}
+BATCH_BYTES = 64 << 20
+"""Files are classified in worker processes, this many bytes (or one larger file) per batch."""
 
 
 class CrawlStopped(Exception):
@@ -46,8 +50,8 @@ class CrawlRun:
     """The background work of one StartCrawler."""
 
     def __init__(self, state: CrawlerState, name: str, crawl_id: str, account_id: str, region: str,
-                 s3: S3Store, logs: LogWriter) -> None:
-        self.state, self.name, self.crawl_id = state, name, crawl_id
+                 s3: S3Store, logs: LogWriter, jobs: JobRunner) -> None:
+        self.state, self.name, self.crawl_id, self.jobs = state, name, crawl_id, jobs
         self.account_id, self.region, self.s3, self.logs = account_id, region, s3, logs
         self.lines: list[str] = []
         self.counts = {"created": 0, "updated": 0, "deleted": 0, "partitions": 0}
@@ -137,9 +141,8 @@ class CrawlRun:
         exclusions = list(target.get("Exclusions") or [])
         sample_size = target.get("SampleSize")
         per_folder: dict[str, int] = {}
-        files: list[engine.CrawledFile] = []
+        selected: list[str] = []
         for key in keys:
-            self.check_stop()
             relative = key[len(folder):]
             if engine.ignored(relative) or engine.excluded(relative, exclusions):
                 continue
@@ -147,12 +150,9 @@ class CrawlRun:
             if sample_size and per_folder.get(parent, 0) >= sample_size:
                 continue
             per_folder[parent] = per_folder.get(parent, 0) + 1
-            try:
-                schema = engine.classify(key, self.s3.get(bucket, key), classifiers)
-            except (engine.UnreadableFile, S3AccessError) as exc:
-                self.log("WARN", f"Skipping s3://{bucket}/{key}: {exc}")
-                continue
-            files.append(engine.CrawledFile(tuple(relative.split("/")), schema))
+            selected.append(key)
+        files = [engine.CrawledFile(tuple(key[len(folder):].split("/")), schema)
+                 for key, schema in self.classify(bucket, selected, classifiers)]
         base = f"s3://{bucket}/{folder}"
         grouping = self.configuration().get("Grouping") or {}
         plans = engine.plan_tables(files, root, combine=grouping.get("TableGroupingPolicy") == "CombineCompatibleSchemas",
@@ -161,6 +161,47 @@ class CrawlRun:
         if single:  # a target naming one object: the table is that object
             return [(f"s3://{bucket}/{prefix}", p) for p in plans]
         return [(base + p.folder, p) for p in plans]
+
+    def classify(self, bucket: str, keys: list[str], classifiers: list[dict[str, Any]]
+                 ) -> list[tuple[str, engine.FileSchema]]:
+        """(key, schema) of every readable object, classified in worker processes in batches
+        of about ``BATCH_BYTES``; unreadable ones are logged and skipped."""
+        found: list[tuple[str, engine.FileSchema]] = []
+        batch: list[tuple[str, bytes]] = []
+        size = 0
+        for index, key in enumerate(keys):
+            self.check_stop()
+            try:
+                data = self.s3.get(bucket, key)
+            except S3AccessError as exc:
+                self.log("WARN", f"Skipping s3://{bucket}/{key}: {exc}")
+                data = None
+            if data is not None:
+                batch.append((key, data))
+                size += len(data)
+            if batch and (size >= BATCH_BYTES or index == len(keys) - 1):
+                found += self._classify_batch(bucket, batch, classifiers)
+                batch, size = [], 0
+        return found
+
+    def _classify_batch(self, bucket: str, batch: list[tuple[str, bytes]], classifiers: list[dict[str, Any]]
+                        ) -> list[tuple[str, engine.FileSchema]]:
+        try:
+            results = self.jobs.work("emulator.engines.glue.formats:classify_many", batch, classifiers,
+                                     cancel=lambda: self.name in self.state.stop_requested)
+        except workers.WorkerCancelled as exc:
+            if self.name in self.state.stop_requested:
+                raise CrawlStopped() from exc
+            raise CrawlFailed(f"Crawl cancelled: {exc}") from exc
+        except workers.WorkerError as exc:  # out of memory, crashed: the crawl fails, the server does not
+            raise CrawlFailed(f"Internal Service Exception: classifying {len(batch)} file(s): {exc}") from exc
+        found = []
+        for (key, _), result in zip(batch, results):
+            if isinstance(result, str):
+                self.log("WARN", f"Skipping s3://{bucket}/{key}: {result}")
+            else:
+                found.append((key, result))
+        return found
 
     # ---- writing --------------------------------------------------------------------------------
 

@@ -185,7 +185,8 @@ class CrawlerOperations:
             state.crawls[name].append({"CrawlId": crawl_id, "State": "RUNNING", "StartTime": now(),
                                        "LogGroup": LOG_GROUP, "LogStream": name, "MessagePrefix": crawl_id,
                                        "DPUHour": 0.0})
-            run = CrawlRun(state, name, crawl_id, ctx.account_id, ctx.region, ctx.s3(), ctx.logs())
+            run = CrawlRun(state, name, crawl_id, ctx.account_id, ctx.region, ctx.s3(), ctx.logs(),
+                           self.emulator.jobs)  # type: ignore[attr-defined]
             future = state.futures[name] = self.emulator.jobs.submit(run.run)  # type: ignore[attr-defined]
         self.emulator.jobs.wait(future)  # type: ignore[attr-defined]
         return {}
