@@ -18,8 +18,9 @@ from __future__ import annotations
 
 from .evaluation import evaluate
 from .labeling import generate_labeling_sets
-from .labels import LABEL, LABELING_SET_ID, LabelError, clean_labels
+from .columns import column_specs
+from .labels import LABEL, LABELING_SET_ID, LabelError, clean_labels, labelled_pairs
 from .model import FindMatchesModel, FindMatchesParams, MatchTable
 
 __all__ = ["FindMatchesModel", "FindMatchesParams", "MatchTable", "LabelError", "evaluate",
-           "generate_labeling_sets", "clean_labels", "LABEL", "LABELING_SET_ID"]
+           "generate_labeling_sets", "clean_labels", "labelled_pairs", "column_specs", "LABEL", "LABELING_SET_ID"]

@@ -93,7 +93,7 @@ def key_text(values: pd.Series) -> np.ndarray:
     """Primary-key values as canonical strings (2.0 and "2" are the same key)."""
     out = []
     for v in values.tolist():
-        if v is None or (isinstance(v, float) and np.isnan(v)):
+        if v is None or (not isinstance(v, str) and bool(pd.isna(v))):
             out.append("")
         elif isinstance(v, (float, np.floating)) and float(v).is_integer():
             out.append(str(int(v)))

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from emulator.services.base import Provider
+from emulator.services.glue.mltransforms import MLTransformOperations
+from emulator.services.glue.tagging import GlueTaggingOperations
+from emulator.services.glue.taskruns import MLTaskRunOperations
 
 
-class GlueProvider(Provider):
+class GlueProvider(MLTransformOperations, MLTaskRunOperations, GlueTaggingOperations, Provider):
     """Glue operations owned by the emulator; the rest (the Data Catalog today) are moto's."""
 
     service_name = "glue"
