@@ -15,7 +15,9 @@ NOT_READY_MESSAGE = "This operation can only be applied to a transform that is i
 
 
 def now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    """The current time to the millisecond, as the wire carries it (so filters compare what clients saw)."""
+    current = dt.datetime.now(dt.timezone.utc)
+    return current.replace(microsecond=current.microsecond // 1000 * 1000)
 
 
 def new_id(prefix: str) -> str:
