@@ -22,6 +22,7 @@ from .columns import ColumnSpec, as_text
 
 MIN_QUERY_TOKENS = 3  # a record whose tokens are all common still queries its rarest ones
 CHUNK_ROWS = 4096
+RESCORED = 3  # shortlist of RESCORED x neighbours per record, re-ranked by full cosine
 
 
 @dataclass(frozen=True)
@@ -104,23 +105,29 @@ def candidate_pairs(vectors: sp.csr_matrix, settings: BlockingSettings) -> tuple
         scores = (query[start:start + CHUNK_ROWS] @ postings).tocoo()
         rows = scores.row.astype(np.int64) + start
         cols = scores.col.astype(np.int64)
-        data = scores.data
         other = cols != rows
-        rows, cols, data = rows[other], cols[other], data[other]
+        rows, cols = _top_per_row(rows[other], cols[other], scores.data[other], RESCORED * k)
         if rows.size == 0:
             continue
-        order = np.argsort(rows + (1.0 - np.clip(data, 0.0, 1.0)) * 0.999)  # by row, best first
-        rows, cols = rows[order], cols[order]
-        rank = np.arange(rows.size) - np.searchsorted(rows, rows, side="left")
-        top = rank < k
-        found_i.append(rows[top])
-        found_j.append(cols[top])
+        # re-rank the shortlist by the full TF-IDF cosine (the rare tokens found it, all tokens judge it)
+        rows, cols = _top_per_row(rows, cols, pair_cosines(vectors, rows, cols), k)
+        found_i.append(rows)
+        found_j.append(cols)
     if not found_i:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     a, b = np.concatenate(found_i), np.concatenate(found_j)
     lo, hi = np.minimum(a, b), np.maximum(a, b)
     codes = np.unique(lo * n + hi)
     return codes // n, codes % n
+
+
+def _top_per_row(rows: np.ndarray, cols: np.ndarray, score: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` best-scoring (row, col) entries of each row (scores in 0..1)."""
+    order = np.argsort(rows + (1.0 - np.clip(score, 0.0, 1.0)) * 0.999, kind="stable")  # by row, best first
+    rows, cols = rows[order], cols[order]
+    rank = np.arange(rows.size) - np.searchsorted(rows, rows, side="left")
+    keep = rank < k
+    return rows[keep], cols[keep]
 
 
 def pair_cosines(vectors: sp.csr_matrix, left: np.ndarray, right: np.ndarray, chunk: int = 200_000) -> np.ndarray:

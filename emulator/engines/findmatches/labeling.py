@@ -28,9 +28,9 @@ def generate_labeling_sets(records: pd.DataFrame, params: FindMatchesParams, sch
     columns = model.columns if model is not None else column_specs(records, params.primary_key, schema)
     table = table or MatchTable(records, columns, params.primary_key)
     n = len(table)
-    left, right = table.candidates(params.blocking)
+    left, right, features = table.candidate_features(params.blocking)
     if model is not None:
-        score = model.pair_logits(table, left, right)
+        score = model.logits(features)
         priority = np.argsort(np.abs(score - model.threshold_logit), kind="stable")
     else:
         from .blocking import pair_cosines

@@ -73,6 +73,7 @@ class MatchTable:
         self.keys = key_text(self.records[primary_key])
         self.vectors = record_vectors(self.records, columns)
         self.prepared = PreparedColumns.of(self.records, columns)
+        self._candidates: dict[BlockingSettings, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
     def __len__(self) -> int:
         return len(self.records)
@@ -82,7 +83,17 @@ class MatchTable:
         return pair_features(self.prepared, self.columns, left, right, pair_cosines(self.vectors, left, right))
 
     def candidates(self, settings: BlockingSettings) -> tuple[np.ndarray, np.ndarray]:
-        return candidate_pairs(self.vectors, settings)
+        """Candidate pairs (i < j) of row positions (computed once per setting)."""
+        left, right, _ = self.candidate_features(settings)
+        return left, right
+
+    def candidate_features(self, settings: BlockingSettings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Candidate pairs and their feature matrix, computed once per setting and reused by
+        labeling rounds, fitting and matching on the same table."""
+        if settings not in self._candidates:
+            left, right = candidate_pairs(self.vectors, settings)
+            self._candidates[settings] = (left, right, self.features(left, right))
+        return self._candidates[settings]
 
 
 @dataclass
@@ -164,8 +175,8 @@ class FindMatchesModel:
         """(match_id, confidence) of every row of ``table``."""
         n = len(table)
         threshold = 1.0 / (1.0 + math.exp(-self.threshold_logit))
-        left, right = table.candidates(self.params.blocking)
-        prob = _sigmoid(self.pair_logits(table, left, right))
+        left, right, x = table.candidate_features(self.params.blocking)
+        prob = _sigmoid(self.logits(x))
         must, cannot = self._constraints(table)
         known = _PairProbabilities(n)
         known.add(left, right, prob)
