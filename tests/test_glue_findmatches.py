@@ -15,6 +15,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from emulator.config import Config
+from emulator.protocol.errors import ServiceError
 from emulator.engines.findmatches import FindMatchesModel, FindMatchesParams
 from tests.findmatches_data import grouped_pairs, pair_f1, people, true_pairs
 
@@ -229,7 +230,7 @@ def test_get_and_list_transforms_filter_sort_and_page(aws, catalogued) -> None:
         glue.delete_ml_transform(TransformId=transform_id)
 
 
-def test_labeling_import_evaluate_export_flow(aws, data, catalogued) -> None:
+def test_labeling_import_evaluate_export_flow(emulator, aws, data, catalogued) -> None:
     bucket, database, table = catalogued
     glue = aws("glue")
     transform_id = create_transform(aws, database, table)
@@ -282,6 +283,17 @@ def test_labeling_import_evaluate_export_flow(aws, data, catalogued) -> None:
     assert fm["AreaUnderPRCurve"] >= 0.9
     assert {c["ColumnName"] for c in fm["ColumnImportances"]} == set(SCHEMA) - {"id"}
 
+    # what Glue ETL's FindMatches.apply uses: the stored model, matching the whole table
+    from emulator.services.glue.mltransforms import load_model
+
+    stored = load_model(emulator.app.emulator, "123456789012", "us-east-1", transform_id)
+    applied = stored.match(records)
+    _, _, applied_f1 = pair_f1(grouped_pairs(applied["match_id"].to_numpy(), applied["id"].to_numpy()), truth)
+    assert applied_f1 >= 0.9
+    with pytest.raises(ServiceError) as info:
+        load_model(emulator.app.emulator, "123456789012", "us-east-1", "tfm-unknown")
+    assert getattr(info.value, "code", None) == "EntityNotFoundException"
+
     # export: the labels as imported
     export_id = glue.start_export_labels_task_run(TransformId=transform_id,
                                                   OutputS3Path=f"s3://{bucket}/export/")["TaskRunId"]
@@ -332,7 +344,7 @@ def test_random_labels_give_poor_evaluation(aws, data, catalogued) -> None:
     assert fm["F1"] < 0.75 and fm["AreaUnderPRCurve"] < 0.75
 
 
-def test_label_file_errors_leave_labels_untouched(aws, data, catalogued) -> None:
+def test_label_file_errors_leave_labels_untouched(emulator, aws, data, catalogued) -> None:
     bucket, database, table = catalogued
     glue, s3 = aws("glue"), aws("s3")
     transform_id = create_transform(aws, database, table)
@@ -372,6 +384,11 @@ def test_label_file_errors_leave_labels_untouched(aws, data, catalogued) -> None
     assert import_labels(aws, other, bucket, f"{other}/same.csv", same)["Status"] == "SUCCEEDED"
     got = glue.get_ml_transform(TransformId=other)
     assert (got["Status"], got["LabelCount"]) == ("NOT_READY", len(same))
+    from emulator.services.glue.mltransforms import load_model
+
+    with pytest.raises(ServiceError) as info:
+        load_model(emulator.app.emulator, "123456789012", "us-east-1", other)
+    assert info.value.code == "MLTransformNotReadyException"
 
 
 @pytest.mark.parametrize("fmt", ["parquet", "json"])
@@ -414,3 +431,20 @@ def test_cancel_stops_a_queued_run() -> None:
         assert run["Status"] == "STOPPED"
         assert "Contents" not in emu.client("s3").list_objects_v2(Bucket=bucket, Prefix="out/")
         assert glue.cancel_ml_task_run(TransformId=transform_id, TaskRunId=run_id)["Status"] == "STOPPED"
+
+
+def test_seed000_example_script(emulator, tmp_path) -> None:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "clients" / "examples" / "seed_000_findmatches.py"
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path), "AWS_ENDPOINT_URL": emulator.url,
+           "AWS_ACCESS_KEY_ID": "333344445555", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1",
+           "PYTHONPATH": os.environ.get("PYTHONPATH", "")}
+    done = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "transform READY" in done.stdout and "(60 injected duplicates)" in done.stdout
+    f1 = float(next(line for line in done.stdout.splitlines() if line.strip().startswith("F1:")).split(":")[1])
+    assert f1 >= 0.8, done.stdout

@@ -195,8 +195,9 @@ def _matches(record: dict[str, Any], criteria: dict[str, Any]) -> bool:
     return all(check(criteria[name]) for name, check in checks if criteria.get(name) is not None)
 
 
-def load_model(account_id: str, region: str, transform_id: str, emulator: Any) -> Any:
-    """The transform's fitted FindMatchesModel with its current parameters (for ETL's FindMatches).
+def load_model(emulator: Any, account_id: str, region: str, transform_id: str) -> Any:
+    """The transform's fitted ``FindMatchesModel`` with its current parameters, for other Glue
+    code (ETL ``FindMatches.apply``: ``load_model(...).match(records_dataframe)``).
 
     Raises EntityNotFoundException / MLTransformNotReadyException like AWS."""
     from emulator.engines.findmatches import FindMatchesModel, FindMatchesParams
