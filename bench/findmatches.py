@@ -82,14 +82,14 @@ def scores(predicted: np.ndarray, truth: np.ndarray) -> tuple[float, float, floa
 
 # ---------------------------------------------------------------------- the engine
 def run_engine(frame: pd.DataFrame, entity: np.ndarray, rounds: int = 3) -> dict:
+    truth = pair_codes(entity)
+    entity_of = dict(zip(frame[KEY], entity))
     started = time.perf_counter()
     params = FindMatchesParams(KEY)
     table = MatchTable(frame, column_specs(frame, KEY), KEY)
-    truth = pair_codes(entity)
     left, right = table.candidates(params.blocking)
     candidates = np.unique(left.astype(np.int64) * len(frame) + right)
     blocking_recall = np.intersect1d(candidates, truth).size / truth.size
-    entity_of = dict(zip(frame[KEY], entity))
     labels, model = None, None
     for r in range(rounds):
         sets = generate_labeling_sets(frame, params, labels=labels, model=model, seed=r, set_id_prefix=f"r{r}", table=table)
@@ -99,7 +99,7 @@ def run_engine(frame: pd.DataFrame, entity: np.ndarray, rounds: int = 3) -> dict
     match_started = time.perf_counter()
     model = FindMatchesModel.fit(frame, labels, params, table=table)
     groups, _ = model.groups(table)
-    finished = time.perf_counter()
+    finished = time.perf_counter()  # (the time to answer the labeling sets from the truth is included: small)
     p, r, f1 = scores(pair_codes(groups), truth)
     return {"tool": "emulator FindMatches", "labelled": len(labels), "blocking_recall": blocking_recall,
             "per_record": candidates.size / len(frame), "precision": p, "recall": r, "f1": f1,

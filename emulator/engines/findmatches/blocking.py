@@ -15,13 +15,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.preprocessing import normalize
 
 from .columns import ColumnSpec, as_text
 
 MIN_QUERY_TOKENS = 3  # a record whose tokens are all common still queries its rarest ones
 CHUNK_ROWS = 4096
+MAX_BLOCKING_CHARS = 64  # longer values are blocked on their first 64 characters
 RESCORED = 3  # shortlist of RESCORED x neighbours per record, re-ranked by full cosine
 
 
@@ -57,12 +57,7 @@ def record_vectors(records: pd.DataFrame, columns: list[ColumnSpec]) -> sp.csr_m
         ncodes = int(codes.max()) + 1
         blocks.append(sp.csr_matrix((np.ones(int(keep.sum()), dtype=np.float32), (np.flatnonzero(keep), codes[keep])),
                                     shape=(n, ncodes)))
-        try:
-            grams = CountVectorizer(analyzer="char_wb", ngram_range=(3, 3), binary=True, lowercase=False,
-                                    dtype=np.float32).fit_transform(text)
-            blocks.append(grams.tocsr())
-        except ValueError:  # only values shorter than a 3-gram
-            pass
+        blocks.append(char_trigrams(text))
     if not blocks:
         return sp.csr_matrix((n, 1), dtype=np.float32)
     binary = sp.hstack(blocks, format="csr", dtype=np.float32)
@@ -71,6 +66,26 @@ def record_vectors(records: pd.DataFrame, columns: list[ColumnSpec]) -> sp.csr_m
     idf = (np.log((1.0 + n) / (1.0 + df)) + 1.0).astype(np.float32)
     weighted = binary @ sp.diags(idf)
     return normalize(weighted.tocsr(), norm="l2", copy=False)
+
+
+def char_trigrams(text: np.ndarray, max_chars: int = MAX_BLOCKING_CHARS) -> sp.csr_matrix:
+    """Binary (rows x distinct 3-grams) matrix of the UTF-8 bytes of ``" value "`` (first
+    ``max_chars`` characters), computed with array operations instead of a Python loop."""
+    n = text.size
+    padded = np.char.add(np.char.add(" ", np.array([t[:max_chars] for t in text.tolist()], dtype=str)), " ")
+    encoded = np.char.encode(padded, "utf-8")
+    width = encoded.dtype.itemsize
+    if width < 3:
+        return sp.csr_matrix((n, 0), dtype=np.float32)
+    raw = np.frombuffer(encoded.tobytes(), dtype=np.uint8).reshape(n, width).astype(np.int64)
+    codes = (raw[:, :-2] << 16) | (raw[:, 1:-1] << 8) | raw[:, 2:]
+    lengths = np.char.str_len(encoded)
+    valid = (np.arange(width - 2)[None, :] < (lengths - 2)[:, None]) & (lengths > 2)[:, None]
+    rows = np.broadcast_to(np.arange(n)[:, None], codes.shape)[valid]
+    keys = np.unique(rows.astype(np.int64) << 24 | codes[valid])
+    rows, grams = keys >> 24, keys & 0xFFFFFF
+    columns, vocabulary = pd.factorize(grams)
+    return sp.csr_matrix((np.ones(rows.size, dtype=np.float32), (rows, columns)), shape=(n, vocabulary.size))
 
 
 def _query_matrix(vectors: sp.csr_matrix, df: np.ndarray, settings: BlockingSettings) -> sp.csr_matrix:

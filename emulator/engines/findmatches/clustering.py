@@ -5,10 +5,20 @@ and cannot-link constraints from provided labels."""
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
+
+
+@lru_cache(maxsize=256)
+def upper_pairs(size: int) -> tuple[np.ndarray, np.ndarray]:
+    """``np.triu_indices(size, 1)``, cached: groups are small and their sizes repeat."""
+    i, j = np.triu_indices(size, k=1)
+    i.setflags(write=False)
+    j.setflags(write=False)
+    return i, j
 
 
 def components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:

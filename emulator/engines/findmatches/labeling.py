@@ -39,7 +39,7 @@ def generate_labeling_sets(records: pd.DataFrame, params: FindMatchesParams, sch
         priority = _spread(score, np.random.default_rng(seed))
     labelled = set(clean_labels(labels, params.primary_key)[params.primary_key]) if labels is not None and len(labels) else set()
     used = np.array([k in labelled for k in table.keys.tolist()], dtype=bool) if labelled else np.zeros(n, dtype=bool)
-    neighbours = _neighbours(n, left, right, score if model is None else -np.abs(score - model.threshold_logit))
+    neighbours = _Neighbours(left, right, score if model is None else -np.abs(score - model.threshold_logit))
     sets: list[np.ndarray] = []
     for p in priority.tolist():
         if len(sets) >= n_sets:
@@ -80,19 +80,19 @@ def _spread(score: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.array(_interleave(by_score.tolist(), others.tolist()), dtype=np.int64)
 
 
-def _neighbours(n: int, left: np.ndarray, right: np.ndarray, score: np.ndarray) -> dict[int, list[int]]:
-    """Each row's candidate partners, best first."""
-    a = np.concatenate([left, right])
-    b = np.concatenate([right, left])
-    s = np.concatenate([score, score])
-    order = np.lexsort((-s, a))
-    a, b = a[order], b[order]
-    bounds = np.flatnonzero(np.diff(a)) + 1
-    out: dict[int, list[int]] = {}
-    for chunk_a, chunk_b in zip(np.split(a, bounds), np.split(b, bounds)):
-        if chunk_a.size:
-            out[int(chunk_a[0])] = chunk_b.tolist()
-    return out
+class _Neighbours:
+    """Each row's candidate partners, best first (looked up on demand)."""
+
+    def __init__(self, left: np.ndarray, right: np.ndarray, score: np.ndarray) -> None:
+        a = np.concatenate([left, right])
+        b = np.concatenate([right, left])
+        s = np.concatenate([score, score])
+        order = np.lexsort((-s, a))
+        self._rows, self._partners = a[order], b[order]
+
+    def get(self, row: int, default: list[int]) -> list[int]:
+        start, end = np.searchsorted(self._rows, [row, row + 1])
+        return self._partners[start:end].tolist() if end > start else default
 
 
 def _interleave(first: list[int], second: list[int]) -> list[int]:

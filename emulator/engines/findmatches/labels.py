@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .clustering import upper_pairs
 from .columns import key_text
 
 LABELING_SET_ID = "labeling_set_id"
@@ -56,19 +57,21 @@ def labelled_pairs(labels: pd.DataFrame, keys: np.ndarray, primary_key: str) -> 
     cleaned = clean_labels(labels, primary_key)
     position = pd.Series(np.arange(keys.size), index=pd.Index(keys))
     position = position[~position.index.duplicated(keep="first")]
-    found = cleaned[primary_key].isin(position.index)
+    known = set(position.index.tolist())
+    found = pd.Series([k in known for k in cleaned[primary_key].tolist()], index=cleaned.index, dtype=bool)
     if not found.all():
         unknown = cleaned.loc[~found, primary_key].head(5).tolist()
         raise LabelError(f"{int((~found).sum())} labelled record(s) are not in the input table "
                          f"(primary key {primary_key} values such as {', '.join(map(str, unknown))})")
-    rows = position.loc[cleaned[primary_key]].to_numpy()
+    lookup = dict(zip(position.index.tolist(), position.to_numpy().tolist()))
+    rows = np.array([lookup[k] for k in cleaned[primary_key].tolist()], dtype=np.int64)
     left, right, match, sets = [], [], [], []
     for set_id, group in cleaned.assign(_row=rows).groupby(LABELING_SET_ID, sort=True):
         r = group["_row"].to_numpy()
         lab = group[LABEL].to_numpy()
         if r.size < 2:
             continue
-        i, j = np.triu_indices(r.size, k=1)
+        i, j = upper_pairs(r.size)
         keep = r[i] != r[j]
         left.append(r[i][keep])
         right.append(r[j][keep])

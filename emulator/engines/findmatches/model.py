@@ -18,7 +18,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
 from .blocking import BlockingSettings, candidate_pairs, pair_cosines, record_vectors
-from .clustering import components, lowest_key, split_component, stable_id
+from .clustering import components, lowest_key, split_component, stable_id, upper_pairs
 from .columns import ColumnSpec, column_specs, key_text
 from .features import PreparedColumns, column_of_feature, feature_names, pair_features
 from .labels import LabelError, LabelledPairs, clean_labels, labelled_pairs
@@ -328,7 +328,7 @@ def _internal_pairs(comp: np.ndarray, chosen: np.ndarray) -> tuple[np.ndarray, n
     left, right = [], []
     for c in chosen.tolist():
         rows = members[c]
-        i, j = np.triu_indices(rows.size, k=1)
+        i, j = upper_pairs(rows.size)
         left.append(rows[i])
         right.append(rows[j])
     return np.concatenate(left), np.concatenate(right)
