@@ -68,24 +68,32 @@ def record_vectors(records: pd.DataFrame, columns: list[ColumnSpec]) -> sp.csr_m
     return normalize(weighted.tocsr(), norm="l2", copy=False)
 
 
-def char_trigrams(text: np.ndarray, max_chars: int = MAX_BLOCKING_CHARS) -> sp.csr_matrix:
+def char_trigrams(text: np.ndarray, max_chars: int = MAX_BLOCKING_CHARS, chunk: int = 100_000) -> sp.csr_matrix:
     """Binary (rows x distinct 3-grams) matrix of the UTF-8 bytes of ``" value "`` (first
-    ``max_chars`` characters), computed with array operations instead of a Python loop."""
+    ``max_chars`` characters), computed with array operations (in row chunks) instead of a
+    Python loop per value."""
+    n = text.size
+    keys = [_trigram_keys(text[start:start + chunk], max_chars) + (start << 24) for start in range(0, n, chunk)]
+    keys_all = np.concatenate(keys) if keys else np.zeros(0, dtype=np.int64)
+    rows, grams = keys_all >> 24, keys_all & 0xFFFFFF
+    columns, vocabulary = pd.factorize(grams)
+    return sp.csr_matrix((np.ones(rows.size, dtype=np.float32), (rows, columns)), shape=(n, vocabulary.size))
+
+
+def _trigram_keys(text: np.ndarray, max_chars: int) -> np.ndarray:
+    """Unique ``row << 24 | trigram`` codes of a block of values (rows relative to the block)."""
     n = text.size
     padded = np.char.add(np.char.add(" ", np.array([t[:max_chars] for t in text.tolist()], dtype=str)), " ")
     encoded = np.char.encode(padded, "utf-8")
     width = encoded.dtype.itemsize
-    if width < 3:
-        return sp.csr_matrix((n, 0), dtype=np.float32)
-    raw = np.frombuffer(encoded.tobytes(), dtype=np.uint8).reshape(n, width).astype(np.int64)
+    if n == 0 or width < 3:
+        return np.zeros(0, dtype=np.int64)
+    raw = np.frombuffer(encoded.tobytes(), dtype=np.uint8).reshape(n, width).astype(np.uint32)
     codes = (raw[:, :-2] << 16) | (raw[:, 1:-1] << 8) | raw[:, 2:]
     lengths = np.char.str_len(encoded)
-    valid = (np.arange(width - 2)[None, :] < (lengths - 2)[:, None]) & (lengths > 2)[:, None]
-    rows = np.broadcast_to(np.arange(n)[:, None], codes.shape)[valid]
-    keys = np.unique(rows.astype(np.int64) << 24 | codes[valid])
-    rows, grams = keys >> 24, keys & 0xFFFFFF
-    columns, vocabulary = pd.factorize(grams)
-    return sp.csr_matrix((np.ones(rows.size, dtype=np.float32), (rows, columns)), shape=(n, vocabulary.size))
+    valid = np.arange(width - 2)[None, :] < (lengths - 2)[:, None]
+    rows = np.nonzero(valid)[0].astype(np.int64)
+    return np.unique(rows << 24 | codes[valid].astype(np.int64))
 
 
 def _query_matrix(vectors: sp.csr_matrix, df: np.ndarray, settings: BlockingSettings) -> sp.csr_matrix:

@@ -77,7 +77,7 @@ def pair_features(prepared: PreparedColumns, columns: list[ColumnSpec], left: np
         out.append(exact)
         out.append(missing.astype(float))
     out.append(record_cosine)
-    return np.column_stack(out) if out else np.zeros((left.size, 0))
+    return np.column_stack(out).astype(np.float32) if out else np.zeros((left.size, 0), dtype=np.float32)
 
 
 def column_of_feature(name: str) -> str | None:
