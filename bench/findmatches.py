@@ -233,7 +233,9 @@ def main() -> None:
     splink = not args.no_splink
     if splink:
         try:
-            import splink as _  # noqa: F401
+            import importlib
+
+            importlib.import_module("splink")
         except ImportError:
             print("Splink is not installed (pip install 'splink>=5'): engine figures only")
             splink = False

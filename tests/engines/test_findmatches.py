@@ -231,7 +231,6 @@ def test_numeric_and_date_columns_by_schema() -> None:
     assert kinds == {"amount": "numeric", "when": "date", "name": "string"}
     table = MatchTable(frame, column_specs(frame, "k", {"amount": "double", "when": "date"}), "k")
     x = table.features(np.array([0, 0, 0]), np.array([1, 2, 3]))
-    names = FindMatchesModel.fit_pairs  # noqa: F841 - features are positional; check by construction
     from emulator.engines.findmatches.features import feature_names
 
     columns = feature_names(table.columns)

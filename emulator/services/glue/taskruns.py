@@ -30,7 +30,6 @@ from emulator.services.paging import BadNextToken, paginate
 LOG_GROUP = "/aws-glue/ml-transforms"
 MAX_LABEL_FILE_MB = 100
 ACTIVE = ("STARTING", "RUNNING", "STOPPING")
-TERMINAL = ("SUCCEEDED", "FAILED", "STOPPED", "TIMEOUT")
 SORT_KEYS = {"TASK_RUN_TYPE": lambda r: r["Properties"]["TaskType"], "STATUS": lambda r: r["Status"],
              "STARTED": lambda r: r["StartedOn"]}
 
@@ -54,6 +53,10 @@ class TaskStopped(Exception):
     """CancelMLTaskRun was called, or the transform deleted, while the run was going."""
 
 
+class TaskTimedOut(Exception):
+    """The run went past its transform's Timeout (minutes); checked between phases."""
+
+
 class TaskRun:
     """One task run's background work, its log lines and its terminal state."""
 
@@ -63,10 +66,11 @@ class TaskRun:
         self.s3: S3Store = ctx.s3()
         self.logs: LogWriter = ctx.logs()
         self.lines: list[str] = []
+        self.started = now()
 
     # ------------------------------------------------------------------ lifecycle
     def run(self, work: Callable[["TaskRun"], None]) -> None:
-        started = now()
+        started = self.started = now()
         try:
             self.checkpoint()
             self._set(Status="RUNNING")
@@ -77,6 +81,9 @@ class TaskRun:
         except TaskStopped:
             self.log("Task run stopped")
             self._finish("STOPPED", started)
+        except TaskTimedOut as exc:
+            self.log(f"ERROR {exc}")
+            self._finish("TIMEOUT", started, str(exc))
         except TaskFailed as exc:
             self.log(f"ERROR {exc}")
             self._finish("FAILED", started, str(exc))
@@ -87,10 +94,13 @@ class TaskRun:
             self.logs.write(LOG_GROUP, f"{self.transform_id}/{self.run_id}", self.lines)
 
     def checkpoint(self) -> None:
-        """Raise TaskStopped if the run was cancelled or its transform deleted."""
+        """Raise TaskStopped if the run was cancelled or its transform deleted, TaskTimedOut past its Timeout."""
         with self.state.lock:
             if self.run_id in self.state.stop_requested or self.transform_id not in self.state.transforms:
                 raise TaskStopped()
+            minutes = self.state.transforms[self.transform_id].get("Timeout") or 2880
+        if (now() - self.started).total_seconds() > minutes * 60:
+            raise TaskTimedOut(f"Task run exceeded the transform's Timeout of {minutes} minutes")
 
     def log(self, line: str) -> None:
         self.lines.append(line)
