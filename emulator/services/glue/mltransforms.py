@@ -30,9 +30,10 @@ def _check_capacity(request: dict[str, Any]) -> None:
     if request.get("MaxCapacity") is not None and (request.get("WorkerType") or request.get("NumberOfWorkers") is not None):
         raise invalid("Cannot set Max Capacity and Worker Num/Type at the same time.")
     if (request.get("WorkerType") is None) != (request.get("NumberOfWorkers") is None):
-        raise invalid("Both WorkerType and NumberOfWorkers must be set.")
-    if request.get("NumberOfWorkers") is not None and request["NumberOfWorkers"] < 2:
-        raise invalid("NumberOfWorkers must be at least 2.")
+        raise invalid("If WorkerType is set, then NumberOfWorkers is required (and vice versa).")
+    for member in ("NumberOfWorkers", "MaxCapacity"):
+        if request.get(member) is not None and request[member] < 1:
+            raise invalid(f"{member} must be at least 1.")
 
 
 def _check_parameters(parameters: dict[str, Any], schema: list[dict[str, str]]) -> dict[str, Any]:
