@@ -21,6 +21,7 @@ HEAVY_MODULES = (
     "emulator.engines.amazonml.statistics",
     "emulator.engines.amazonml.batch",
     "emulator.engines.sagemaker.knn",
+    "emulator.engines.findmatches",
 )
 
 
