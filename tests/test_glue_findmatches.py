@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 from botocore.exceptions import ClientError
 
+from emulator import workers
 from emulator.config import Config
 from emulator.protocol.errors import ServiceError
 from emulator.engines.findmatches import FindMatchesModel, FindMatchesParams
@@ -419,11 +420,18 @@ def test_cancel_stops_a_queued_run() -> None:
         transform_id = create_transform(emu.client, database, table)
         glue = emu.client("glue")
         release = threading.Event()
-        emu.app.emulator.jobs.submit(release.wait)  # the only worker is busy: the run stays STARTING
+        jobs = emu.app.emulator.jobs
+        # the only worker process is busy: the run waits for it and never reaches the engine
+        threading.Thread(target=jobs.work, args=("time:sleep", 60), kwargs={"cancel": release.is_set},
+                         daemon=True).start()
+        deadline = time.monotonic() + 30
+        while workers.stats()["running"] < 1:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
         try:
             run_id = glue.start_ml_labeling_set_generation_task_run(
                 TransformId=transform_id, OutputS3Path=f"s3://{bucket}/out/")["TaskRunId"]
-            assert glue.get_ml_task_run(TransformId=transform_id, TaskRunId=run_id)["Status"] == "STARTING"
+            assert glue.get_ml_task_run(TransformId=transform_id, TaskRunId=run_id)["Status"] in ("STARTING", "RUNNING")
             assert glue.cancel_ml_task_run(TransformId=transform_id, TaskRunId=run_id)["Status"] == "STOPPING"
         finally:
             release.set()

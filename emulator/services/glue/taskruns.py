@@ -17,6 +17,7 @@ from typing import Any, Callable
 
 import pandas as pd
 
+from emulator import workers
 from emulator.aws.logs import LogWriter
 from emulator.aws.s3 import S3AccessError, S3Store, split_s3_uri
 from emulator.context import RequestContext
@@ -32,7 +33,6 @@ MAX_LABEL_FILE_MB = 100
 ACTIVE = ("STARTING", "RUNNING", "STOPPING")
 SORT_KEYS = {"TASK_RUN_TYPE": lambda r: r["Properties"]["TaskType"], "STATUS": lambda r: r["Status"],
              "STARTED": lambda r: r["StartedOn"]}
-
 
 
 class _LazyEngine:
@@ -54,14 +54,14 @@ class TaskStopped(Exception):
 
 
 class TaskTimedOut(Exception):
-    """The run went past its transform's Timeout (minutes); checked between phases."""
+    """The run went past its transform's Timeout (minutes): between phases, or its worker ended."""
 
 
 class TaskRun:
     """One task run's background work, its log lines and its terminal state."""
 
     def __init__(self, ctx: RequestContext, state: MLTransformState, transform_id: str, run_id: str) -> None:
-        self.account_id, self.region = ctx.account_id, ctx.region
+        self.account_id, self.region, self.jobs = ctx.account_id, ctx.region, ctx.emulator.jobs
         self.state, self.transform_id, self.run_id = state, transform_id, run_id
         self.s3: S3Store = ctx.s3()
         self.logs: LogWriter = ctx.logs()
@@ -104,6 +104,30 @@ class TaskRun:
 
     def log(self, line: str) -> None:
         self.lines.append(line)
+
+    def work(self, step: str, *args: Any) -> Any:
+        """``emulator.engines.findmatches.jobs:<step>(*args)`` in a worker process; a cancel or
+        the transform's Timeout ends the process at once."""
+        self.checkpoint()
+        with self.state.lock:
+            minutes = (self.state.transforms.get(self.transform_id) or {}).get("Timeout") or 2880
+        remaining = minutes * 60 - (now() - self.started).total_seconds()
+
+        def cancelled() -> bool:
+            with self.state.lock:
+                return self.run_id in self.state.stop_requested or self.transform_id not in self.state.transforms
+
+        try:
+            return self.jobs.work(f"emulator.engines.findmatches.jobs:{step}", *args, cancel=cancelled,
+                                  timeout=max(remaining, 0.001))
+        except workers.WorkerTimeout:
+            raise TaskTimedOut(f"Task run exceeded the transform's Timeout of {minutes} minutes") from None
+        except workers.WorkerCancelled as exc:
+            if cancelled():
+                raise TaskStopped() from None
+            raise TaskFailed(f"InternalError: {exc}") from None
+        except workers.WorkerError as exc:  # out of memory, crashed: the run fails, the server does not
+            raise TaskFailed(f"InternalError: {exc}") from None
 
     def _set(self, **fields: Any) -> None:
         with self.state.lock:
@@ -155,25 +179,14 @@ class TaskRun:
             rows = list(self.state.labels.get(self.transform_id, []))
         return pd.DataFrame(rows, dtype=object)
 
-    def model(self) -> Any:
-        with self.state.lock:
-            data = self.state.models.get(self.transform_id)
-        return engine.FindMatchesModel.from_dict(data) if data else None
-
 
 # ---------------------------------------------------------------------- the four kinds of work
 def generate_labeling_set(task: TaskRun, output: str) -> None:
     records, schema = task.records()
-    params = task.params()
-    labels, model = task.labels(), task.model()
-    if model is not None:
-        import dataclasses
-
-        model = dataclasses.replace(model, params=params)
-    task.checkpoint()
-    sets = engine.generate_labeling_sets(records, params, schema=schema, labels=labels if len(labels) else None,
-                                         model=model, seed=int(task.run_id[4:12], 16),
-                                         set_id_prefix=task.run_id[4:12])
+    with task.state.lock:
+        model = task.state.models.get(task.transform_id)
+    sets = task.work("labeling_sets", records, task.params(), schema, task.labels(), model,
+                     int(task.run_id[4:12], 16), task.run_id[4:12])
     key = f"{output.rstrip('/')}/labeling-set-{task.run_id}.csv"
     task.checkpoint()
     _put(task, key, sets)
@@ -209,17 +222,11 @@ def import_labels(task: TaskRun, path: str, replace: bool) -> None:
         existing = [] if replace else list(task.state.labels.get(task.transform_id, []))
     combined = _deduplicate(existing + new_rows, key_column)
     records, schema = task.records()
-    params = task.params()
-    frame = pd.DataFrame(combined, dtype=object)
     try:
-        table = engine.MatchTable(records, engine.column_specs(records, params.primary_key, schema), params.primary_key)
-        pairs = engine.labelled_pairs(frame, table.keys, params.primary_key)
+        model, pair_count, matching = task.work("fit_labels", records, schema, task.params(),
+                                                pd.DataFrame(combined, dtype=object))
     except engine.LabelError as exc:
         raise TaskFailed(str(exc)) from None
-    model = None
-    if len(pairs) and pairs.match.min() != pairs.match.max():
-        task.checkpoint()
-        model = engine.FindMatchesModel.fit_pairs(table, pairs, params)
     task.checkpoint()
     with task.state.lock:
         record = task.state.transforms.get(task.transform_id)
@@ -229,14 +236,14 @@ def import_labels(task: TaskRun, path: str, replace: bool) -> None:
         record["LabelCount"] = len(combined)
         record["LastModifiedOn"] = now()
         if model is not None:
-            task.state.models[task.transform_id] = model.to_dict()
+            task.state.models[task.transform_id] = model
             record["Status"] = "READY"
         else:
             task.state.models.pop(task.transform_id, None)
             record["Status"] = "NOT_READY"
     task.log(f"Imported {len(new_rows)} labelled records from {path} ({'replacing' if replace else 'appending to'} "
-             f"the existing labels); the transform has {len(combined)} labels in {int(pairs.match.size)} labelled "
-             f"pairs ({int(pairs.match.sum())} matching)")
+             f"the existing labels); the transform has {len(combined)} labels in {pair_count} labelled "
+             f"pairs ({matching} matching)")
     task.log("The transform was trained and is READY" if model is not None else
              "The labels do not yet hold both a matching and a non-matching pair: the transform stays NOT_READY")
 
@@ -256,10 +263,8 @@ def export_labels(task: TaskRun, output: str) -> None:
 
 def evaluate(task: TaskRun) -> None:
     records, schema = task.records()
-    params = task.params()
-    task.checkpoint()
     try:
-        metrics = engine.evaluate(records, task.labels(), params, schema=schema)
+        metrics = task.work("evaluation", records, task.labels(), task.params(), schema)
     except engine.LabelError as exc:
         raise TaskFailed(str(exc)) from None
     task.checkpoint()
