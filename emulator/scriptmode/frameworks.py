@@ -70,7 +70,7 @@ def installed_version(distribution: str, extra_paths: list[str] | None = None) -
         return None
 
 
-class FrameworkMissing(Exception):
+class FrameworkMissing(ValueError):
     """The framework the image stands for is not installed where the user's code runs."""
 
 

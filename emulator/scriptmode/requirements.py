@@ -15,7 +15,7 @@ _LOCKS: dict[str, threading.Lock] = {}
 _LOCKS_GUARD = threading.Lock()
 
 
-class RequirementsError(Exception):
+class RequirementsError(ValueError):
     """pip could not install the requirements; the message names the package pip complained about."""
 
 
