@@ -41,3 +41,193 @@ def test_sklearn_processing_training_and_endpoint_match_a_reference_forest(sagem
     assert sm.list_endpoints(NameContains=outcome["endpoint"])["Endpoints"] == []
     processing = sm.list_processing_jobs(SortBy="CreationTime", SortOrder="Descending")["ProcessingJobSummaries"][0]
     assert processing["ProcessingJobStatus"] == "Completed"
+
+
+# ------------------------------------------------------------------ boto3-level contract tests
+import io  # noqa: E402
+import json  # noqa: E402
+import tarfile  # noqa: E402
+import time  # noqa: E402
+from typing import Any, Callable  # noqa: E402
+
+SKLEARN_IMAGE = "683313688378.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
+ROLE = "arn:aws:iam::123456789012:role/AmazonSageMaker-ExecutionRole-Emulator"
+
+
+def _sourcedir(files: dict[str, str], extra: Callable[[tarfile.TarFile], None] | None = None) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        for name, text in files.items():
+            data = text.encode()
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+        if extra:
+            extra(archive)
+    return buffer.getvalue()
+
+
+def _wait(describe: Callable[[], dict[str, Any]], key: str, deadline: float = 120) -> dict[str, Any]:
+    end = time.monotonic() + deadline
+    while True:
+        record = describe()
+        if record[key] not in ("InProgress", "Stopping", "Creating"):
+            return record
+        assert time.monotonic() < end, f"still {record[key]}"
+        time.sleep(0.2)
+
+
+def _train(aws, bucket: str, name: str, files: dict[str, str], hyperparameters: dict[str, str] | None = None,
+           image: str = SKLEARN_IMAGE, program: str = "train.py", source: bytes | None = None,
+           wait: bool = True, **extra: Any) -> dict[str, Any]:
+    s3, sm = aws("s3"), aws("sagemaker")
+    s3.put_object(Bucket=bucket, Key=f"{name}/source/sourcedir.tar.gz", Body=source or _sourcedir(files))
+    s3.put_object(Bucket=bucket, Key=f"{name}/data/train/rows.csv", Body=b"1,2\n3,4\n")
+    hps = {"sagemaker_program": json.dumps(program),
+           "sagemaker_submit_directory": json.dumps(f"s3://{bucket}/{name}/source/sourcedir.tar.gz"),
+           **(hyperparameters or {})}
+    sm.create_training_job(
+        TrainingJobName=name, AlgorithmSpecification={"TrainingImage": image, "TrainingInputMode": "File"},
+        HyperParameters=hps, RoleArn=ROLE, OutputDataConfig={"S3OutputPath": f"s3://{bucket}/{name}/out"},
+        InputDataConfig=[{"ChannelName": "train", "DataSource": {"S3DataSource": {
+            "S3DataType": "S3Prefix", "S3Uri": f"s3://{bucket}/{name}/data/train/"}}}],
+        ResourceConfig={"InstanceCount": 1, "InstanceType": "ml.m5.large", "VolumeSizeInGB": 5},
+        StoppingCondition=extra.pop("StoppingCondition", {"MaxRuntimeInSeconds": 600}), **extra)
+    if not wait:
+        return {}
+    return _wait(lambda: sm.describe_training_job(TrainingJobName=name), "TrainingJobStatus")
+
+
+def _log_text(aws, group: str, prefix: str) -> str:
+    logs = aws("logs")
+    streams = logs.describe_log_streams(logGroupName=group, logStreamNamePrefix=prefix)["logStreams"]
+    return "\n".join(e["message"] for s in streams
+                     for e in logs.get_log_events(logGroupName=group, logStreamName=s["logStreamName"])["events"])
+
+
+def _tar_members(data: bytes) -> dict[str, bytes]:
+    with tarfile.open(fileobj=io.BytesIO(data)) as archive:
+        return {m.name: archive.extractfile(m).read() for m in archive.getmembers() if m.isfile()}
+
+
+CONTRACT_SCRIPT = """
+import json, os, sys
+env = {k: v for k, v in os.environ.items() if k.startswith("SM_")}
+files = sorted(os.listdir(os.environ["SM_CHANNEL_TRAIN"]))
+config = {n: json.load(open(os.path.join(os.environ["SM_INPUT_CONFIG_DIR"], n)))
+          for n in ("hyperparameters.json", "resourceconfig.json")}
+json.dump({"argv": sys.argv[1:], "env": env, "files": files, "config": config, "cwd": os.getcwd()},
+          open(os.path.join(os.environ["SM_MODEL_DIR"], "contract.json"), "w"))
+open(os.path.join(os.environ["SM_OUTPUT_DATA_DIR"], "extra.txt"), "w").write("side output")
+print("loss: 0.25"); print("loss: 0.125")
+"""
+
+
+def test_training_toolkit_contract(aws, bucket: str) -> None:
+    sm = aws("sagemaker")
+    s3 = aws("s3")
+    s3.put_object(Bucket=bucket, Key="contract-job/source/sourcedir.tar.gz", Body=_sourcedir({"train.py": CONTRACT_SCRIPT}))
+    s3.put_object(Bucket=bucket, Key="contract-job/data/train/part/rows.csv", Body=b"1,2\n")
+    sm.create_training_job(
+        TrainingJobName="contract-job",
+        AlgorithmSpecification={"TrainingImage": SKLEARN_IMAGE, "TrainingInputMode": "File",
+                                "MetricDefinitions": [{"Name": "loss", "Regex": r"loss: ([0-9.]+)"}]},
+        HyperParameters={"sagemaker_program": '"train.py"', "epochs": "3", "lr": "0.5", "name": '"adam"',
+                         "sagemaker_submit_directory": f'"s3://{bucket}/contract-job/source/sourcedir.tar.gz"'},
+        RoleArn=ROLE, OutputDataConfig={"S3OutputPath": f"s3://{bucket}/out"},
+        InputDataConfig=[{"ChannelName": "train", "DataSource": {"S3DataSource": {
+            "S3DataType": "S3Prefix", "S3Uri": f"s3://{bucket}/contract-job/data/train"}}}],
+        ResourceConfig={"InstanceCount": 1, "InstanceType": "ml.c5.xlarge", "VolumeSizeInGB": 5},
+        StoppingCondition={"MaxRuntimeInSeconds": 600})
+    job = _wait(lambda: sm.describe_training_job(TrainingJobName="contract-job"), "TrainingJobStatus")
+    assert job["TrainingJobStatus"] == "Completed", job.get("FailureReason")
+    assert job["ModelArtifacts"]["S3ModelArtifacts"] == f"s3://{bucket}/out/contract-job/output/model.tar.gz"
+    assert [(m["MetricName"], m["Value"]) for m in job["FinalMetricDataList"]] == [("loss", 0.125)]
+    contract = json.loads(_tar_members(s3.get_object(Bucket=bucket, Key="out/contract-job/output/model.tar.gz")
+                                       ["Body"].read())["contract.json"])
+    assert contract["argv"] == ["--epochs", "3", "--lr", "0.5", "--name", "adam"]
+    env = contract["env"]
+    assert json.loads(env["SM_HPS"]) == {"epochs": 3, "lr": 0.5, "name": "adam"}
+    assert env["SM_HP_EPOCHS"] == "3" and env["SM_HP_NAME"] == "adam"
+    assert json.loads(env["SM_CHANNELS"]) == ["train"] and json.loads(env["SM_HOSTS"]) == ["algo-1"]
+    assert env["SM_CURRENT_HOST"] == "algo-1" and env["SM_CURRENT_INSTANCE_TYPE"] == "ml.c5.xlarge"
+    assert json.loads(env["SM_USER_ARGS"]) == contract["argv"] and int(env["SM_NUM_CPUS"]) >= 1
+    assert env["SM_MODEL_DIR"].endswith("/model") and env["SM_OUTPUT_DATA_DIR"].endswith("/output/data")
+    assert contract["files"] == ["part"]  # the key path below the prefix is kept
+    assert contract["config"]["hyperparameters.json"]["epochs"] == "3"
+    assert contract["config"]["resourceconfig.json"]["current_host"] == "algo-1"
+    assert contract["cwd"].endswith("/code")
+    assert _tar_members(s3.get_object(Bucket=bucket, Key="out/contract-job/output/output.tar.gz")["Body"].read()) == \
+        {"extra.txt": b"side output"}
+    assert "loss: 0.125" in _log_text(aws, "/aws/sagemaker/TrainingJobs", "contract-job/")
+
+
+def test_a_script_that_raises_fails_the_job_with_its_exception(aws, bucket: str) -> None:
+    script = "def helper():\n    raise ValueError('the data has no label column')\nprint('starting')\nhelper()\n"
+    job = _train(aws, bucket, "raising-job", {"train.py": script})
+    assert job["TrainingJobStatus"] == "Failed"
+    assert "ExecuteUserScriptError" in job["FailureReason"]
+    assert "ValueError: the data has no label column" in job["FailureReason"]
+    text = _log_text(aws, "/aws/sagemaker/TrainingJobs", "raising-job/")
+    assert "starting" in text and "Traceback (most recent call last)" in text and "in helper" in text
+    # the server is unaffected: the next job runs
+    ok = _train(aws, bucket, "after-raising-job", {"train.py": "print('fine')"})
+    assert ok["TrainingJobStatus"] == "Completed"
+
+
+def test_the_failure_file_becomes_the_failure_reason(aws, bucket: str) -> None:
+    script = ("import os, sys\nopen(os.path.join(os.environ['SM_OUTPUT_DIR'], 'failure'), 'w')"
+              ".write('bad hyperparameter: depth')\nsys.exit(2)\n")
+    job = _train(aws, bucket, "failure-file-job", {"train.py": script})
+    assert job["TrainingJobStatus"] == "Failed" and "bad hyperparameter: depth" in job["FailureReason"]
+
+
+def test_stop_training_job_kills_the_process_group(aws, bucket: str) -> None:
+    script = ("import os, subprocess, sys, time\n"
+              "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(300)'])\n"
+              "open(os.path.join(os.environ['SM_CHANNEL_TRAIN'], '..', 'pids'), 'w')"
+              ".write(f'{os.getpid()} {child.pid}')\nprint('sleeping', flush=True)\ntime.sleep(300)\n")
+    _train(aws, bucket, "stopped-job", {"train.py": script}, wait=False)
+    sm = aws("sagemaker")
+    end = time.monotonic() + 60
+    while "sleeping" not in _log_text(aws, "/aws/sagemaker/TrainingJobs", "stopped-job/"):
+        assert time.monotonic() < end
+        time.sleep(0.2)
+    sm.stop_training_job(TrainingJobName="stopped-job")
+    job = _wait(lambda: sm.describe_training_job(TrainingJobName="stopped-job"), "TrainingJobStatus", 30)
+    assert job["TrainingJobStatus"] == "Stopped"
+
+
+def test_max_runtime_kills_the_script(aws, bucket: str) -> None:
+    job = _train(aws, bucket, "timed-out-job", {"train.py": "import time\ntime.sleep(300)\n"},
+                 StoppingCondition={"MaxRuntimeInSeconds": 1})
+    assert job["TrainingJobStatus"] == "Stopped" and job["SecondaryStatus"] == "MaxRuntimeExceeded"
+
+
+def test_a_tar_slip_source_dir_is_refused(aws, bucket: str, tmp_path) -> None:
+    def escape(archive: tarfile.TarFile) -> None:
+        info = tarfile.TarInfo("../../escaped.py")
+        info.size = 1
+        archive.addfile(info, io.BytesIO(b"#"))
+
+    job = _train(aws, bucket, "slip-job", {}, source=_sourcedir({"train.py": "print(1)"}, escape))
+    assert job["TrainingJobStatus"] == "Failed" and "outside the directory" in job["FailureReason"]
+
+
+def test_a_missing_framework_is_named(aws, bucket: str) -> None:
+    pytest.importorskip("sklearn")
+    try:
+        import torch  # noqa: F401
+        pytest.skip("torch is installed")
+    except ImportError:
+        pass
+    image = "763104351884.dkr.ecr.us-west-2.amazonaws.com/pytorch-training:2.1-cpu-py310"
+    job = _train(aws, bucket, "no-torch-job", {"train.py": "print(1)"}, image=image)
+    assert job["TrainingJobStatus"] == "Failed"
+    assert "pip install torch==2.1.*" in job["FailureReason"]
+
+
+def test_an_unsatisfiable_requirement_is_named(aws, bucket: str) -> None:
+    job = _train(aws, bucket, "requirements-job", {"train.py": "print(1)",
+                                                   "requirements.txt": "scikit-learn>=999\n"})
+    assert job["TrainingJobStatus"] == "Failed" and "scikit-learn" in job["FailureReason"]

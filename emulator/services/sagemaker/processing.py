@@ -26,7 +26,7 @@ from emulator.scriptmode.processing_paths import PathMapper
 from emulator.scriptmode.process import run_streaming
 from emulator.services.sagemaker.errors import in_use, validation
 from emulator.services.sagemaker.listing import list_page
-from emulator.services.sagemaker.script_mode import child_environment, error_message, work_root
+from emulator.services.sagemaker.script_mode import child_environment, error_message, relative_key, work_root
 
 LOG_GROUP = "/aws/sagemaker/ProcessingJobs"
 PYTHONS = {"python", "python3"} | {f"python3.{minor}" for minor in range(6, 16)}
@@ -132,12 +132,11 @@ class ProcessingJobRun:
                        for key in entries[1:]]
         else:
             _, prefix = split_s3_uri(uri)
-            base = prefix[: prefix.rfind("/") + 1] if "/" in prefix else ""
             found = self.s3.read_prefix(uri)
             if not found:
                 raise ProcessingFailure(f"No S3 objects found under S3 URL \"{uri}\" given in input "
                                         f"'{spec.get('InputName')}'.")
-            objects = [(o.key[len(base):], o.data) for o in found if not o.key.endswith("/")]
+            objects = [(relative_key(o.key, prefix), o.data) for o in found if not o.key.endswith("/")]
         for relative, data in objects:
             target = contract.confined_path(local, relative)
             os.makedirs(os.path.dirname(target), exist_ok=True)

@@ -58,7 +58,6 @@ def download_channels(s3: S3Store, input_config: list[dict[str, Any]], dirs: con
         if source.get("S3DataType", "S3Prefix") == "S3Prefix":
             uri = source["S3Uri"]
             _, prefix = split_s3_uri(uri)
-            base_dir = prefix[: prefix.rfind("/") + 1] if "/" in prefix else ""
             try:
                 objects = s3.read_prefix(uri)
             except S3AccessError as exc:
@@ -68,7 +67,7 @@ def download_channels(s3: S3Store, input_config: list[dict[str, Any]], dirs: con
                                        f"input data source. Please ensure that the bucket exists in the selected "
                                        f"region, that objects exist under that S3 prefix, and that the role has "
                                        f"s3:ListBucket permissions.")
-            files = [(o.key[len(base_dir):], o.data) for o in objects if not o.key.endswith("/")]
+            files = [(relative_key(o.key, prefix), o.data) for o in objects if not o.key.endswith("/")]
         else:
             channel = read_channels(s3, [spec])[name]
             files = [(key.rsplit("/", 1)[-1], data) for key, data in channel.objects]
@@ -77,6 +76,17 @@ def download_channels(s3: S3Store, input_config: list[dict[str, Any]], dirs: con
             os.makedirs(os.path.dirname(path), exist_ok=True)
             with open(path, "wb") as f:
                 f.write(data)
+
+
+def relative_key(key: str, prefix: str) -> str:
+    """Where an object lands below its channel directory: its key after the prefix when the prefix names a
+    "folder" (``data/train`` or ``data/train/``), else after the prefix's last ``/``."""
+    if key == prefix:
+        return key.rsplit("/", 1)[-1]
+    folder = prefix if prefix.endswith("/") or not prefix else prefix + "/"
+    if key.startswith(folder):
+        return key[len(folder):]
+    return key[prefix.rfind("/") + 1:]
 
 
 def fetch_source_dir(s3: S3Store, uri: str, destination: str) -> None:
