@@ -231,3 +231,84 @@ def test_an_unsatisfiable_requirement_is_named(aws, bucket: str) -> None:
     job = _train(aws, bucket, "requirements-job", {"train.py": "print(1)",
                                                    "requirements.txt": "scikit-learn>=999\n"})
     assert job["TrainingJobStatus"] == "Failed" and "scikit-learn" in job["FailureReason"]
+
+
+INFERENCE_SCRIPT = """
+import json, os
+import numpy as np
+
+def model_fn(model_dir):
+    with open(os.path.join(model_dir, "weights.json")) as f:
+        return np.array(json.load(f))
+
+def predict_fn(data, model):
+    if data.shape[1] != len(model):
+        raise ValueError(f"expected {len(model)} features, got {data.shape[1]}")
+    if data[0][0] < 0:
+        os._exit(3)  # a hard crash of the model server
+    return data @ model
+"""
+
+
+def _model_tar(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def _script_endpoint(aws, bucket: str, name: str, script: str) -> dict[str, Any]:
+    s3, sm = aws("s3"), aws("sagemaker")
+    s3.put_object(Bucket=bucket, Key=f"{name}/model.tar.gz", Body=_model_tar({"weights.json": b"[1, 10]"}))
+    s3.put_object(Bucket=bucket, Key=f"{name}/sourcedir.tar.gz", Body=_sourcedir({"inference.py": script}))
+    sm.create_model(ModelName=name, ExecutionRoleArn=ROLE, PrimaryContainer={
+        "Image": SKLEARN_IMAGE, "ModelDataUrl": f"s3://{bucket}/{name}/model.tar.gz",
+        "Environment": {"SAGEMAKER_PROGRAM": "inference.py",
+                        "SAGEMAKER_SUBMIT_DIRECTORY": f"s3://{bucket}/{name}/sourcedir.tar.gz"}})
+    sm.create_endpoint_config(EndpointConfigName=name, ProductionVariants=[{
+        "VariantName": "AllTraffic", "ModelName": name, "InitialInstanceCount": 1, "InstanceType": "ml.m5.large"}])
+    sm.create_endpoint(EndpointName=name, EndpointConfigName=name)
+    return _wait(lambda: sm.describe_endpoint(EndpointName=name), "EndpointStatus")
+
+
+def test_inference_handlers_model_errors_and_crash_restart(aws, bucket: str) -> None:
+    endpoint = _script_endpoint(aws, bucket, "handlers-ep", INFERENCE_SCRIPT)
+    assert endpoint["EndpointStatus"] == "InService", endpoint.get("FailureReason")
+    runtime = aws("sagemaker-runtime")
+
+    def invoke(body: str | bytes, content_type: str = "text/csv", accept: str = "application/json") -> Any:
+        answer = runtime.invoke_endpoint(EndpointName="handlers-ep", Body=body, ContentType=content_type, Accept=accept)
+        return answer["ContentType"], answer["Body"].read()
+
+    assert invoke("1,2\n3,4") == ("application/json", b"[21.0, 43.0]")
+    assert json.loads(invoke("[[2, 1]]", "application/json")[1]) == [12]
+    content_type, csv = invoke("1,2", accept="text/csv")
+    assert content_type == "text/csv" and float(csv.decode()) == 21.0
+    buffer = io.BytesIO()
+    np.save(buffer, np.array([[0.5, 0.25]]))
+    content_type, npy = invoke(buffer.getvalue(), "application/x-npy", "application/x-npy")
+    assert content_type == "application/x-npy" and np.load(io.BytesIO(npy)).tolist() == [3.0]
+    with pytest.raises(runtime.exceptions.ModelError) as error:
+        invoke("1,2,3")
+    assert "ValueError: expected 2 features, got 3" in error.value.response["Error"]["Message"]
+    assert error.value.response["OriginalStatusCode"] == 500
+    with pytest.raises(runtime.exceptions.ModelError) as error:
+        invoke("1,2", content_type="application/x-parquet")
+    assert error.value.response["OriginalStatusCode"] == 415
+    with pytest.raises(runtime.exceptions.ModelError) as crashed:
+        invoke("-1,2")
+    assert "crashed" in crashed.value.response["Error"]["Message"]
+    assert invoke("1,2") == ("application/json", b"[21.0]")  # restarted
+    text = _log_text(aws, "/aws/sagemaker/Endpoints/handlers-ep", "AllTraffic/")
+    assert "Traceback (most recent call last)" in text and "expected 2 features, got 3" in text
+    aws("sagemaker").delete_endpoint(EndpointName="handlers-ep")
+    with pytest.raises(runtime.exceptions.ClientError):
+        invoke("1,2")
+
+
+def test_a_model_fn_that_raises_fails_the_endpoint(aws, bucket: str) -> None:
+    endpoint = _script_endpoint(aws, bucket, "broken-ep", "def model_fn(model_dir):\n    raise OSError('no weights')\n")
+    assert endpoint["EndpointStatus"] == "Failed" and "OSError: no weights" in endpoint["FailureReason"]

@@ -24,7 +24,7 @@ class SageMakerRuntimeProvider(Provider):
             body, content_type = variant.predictor.invoke(
                 request.get("Body") or b"", request.get("ContentType"), request.get("Accept"), request.get("CustomAttributes"))
         except engine.ModelError as exc:
-            raise ServiceError("ModelError", f"Received client error ({exc.status_code}) from primary with message "
+            raise ServiceError("ModelError", f"Received {'server' if exc.status_code >= 500 else 'client'} error ({exc.status_code}) from primary with message "
                                f"\"{exc.message}\". See {ctx.arn('logs', 'log-group:/aws/sagemaker/Endpoints/' + name)} "
                                f"in account {ctx.account_id} for more information.", status=424, fields={
                                    "OriginalStatusCode": exc.status_code, "OriginalMessage": exc.message,
