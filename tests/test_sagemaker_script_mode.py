@@ -312,3 +312,90 @@ def test_inference_handlers_model_errors_and_crash_restart(aws, bucket: str) -> 
 def test_a_model_fn_that_raises_fails_the_endpoint(aws, bucket: str) -> None:
     endpoint = _script_endpoint(aws, bucket, "broken-ep", "def model_fn(model_dir):\n    raise OSError('no weights')\n")
     assert endpoint["EndpointStatus"] == "Failed" and "OSError: no weights" in endpoint["FailureReason"]
+
+
+PROCESS_SCRIPT = """
+import json, os, sys
+rows = open("/opt/ml/processing/input/data/rows.csv").read().split()
+out = sys.argv[sys.argv.index("--out") + 1]
+with open(os.path.join(out, "summary.json"), "w") as f:
+    json.dump({"rows": len(rows), "total": sum(float(r) for r in rows), "mode": os.environ["MODE"],
+               "config": os.path.exists(os.environ["CONFIG"])}, f)
+if os.environ["MODE"] == "fail":
+    raise RuntimeError("processing went wrong")
+"""
+
+
+def _processing_request(bucket: str, name: str, mode: str, entrypoint: list[str] | None = None) -> dict[str, Any]:
+    return {
+        "ProcessingJobName": name, "RoleArn": ROLE,
+        "ProcessingResources": {"ClusterConfig": {"InstanceCount": 1, "InstanceType": "ml.m5.large",
+                                                  "VolumeSizeInGB": 5}},
+        "AppSpecification": {"ImageUri": SKLEARN_IMAGE,
+                             "ContainerEntrypoint": entrypoint or ["python3", "/opt/ml/processing/input/code/p.py"],
+                             "ContainerArguments": ["--out", "/opt/ml/processing/output"]},
+        "Environment": {"MODE": mode, "CONFIG": "/opt/ml/config/processingjobconfig.json"},
+        "ProcessingInputs": [
+            {"InputName": "code", "S3Input": {"S3Uri": f"s3://{bucket}/proc/code/p.py",
+                                              "LocalPath": "/opt/ml/processing/input/code", "S3DataType": "S3Prefix",
+                                              "S3InputMode": "File"}},
+            {"InputName": "data", "S3Input": {"S3Uri": f"s3://{bucket}/proc/data/", "S3DataType": "S3Prefix",
+                                              "LocalPath": "/opt/ml/processing/input/data", "S3InputMode": "File"}}],
+        "ProcessingOutputConfig": {"Outputs": [{"OutputName": "summary", "S3Output": {
+            "S3Uri": f"s3://{bucket}/proc/{name}/out", "LocalPath": "/opt/ml/processing/output",
+            "S3UploadMode": "EndOfJob"}}]},
+        "StoppingCondition": {"MaxRuntimeInSeconds": 600},
+    }
+
+
+def test_processing_job_maps_container_paths_and_uploads_outputs(aws, bucket: str) -> None:
+    s3, sm = aws("s3"), aws("sagemaker")
+    s3.put_object(Bucket=bucket, Key="proc/code/p.py", Body=PROCESS_SCRIPT.encode())
+    s3.put_object(Bucket=bucket, Key="proc/data/rows.csv", Body=b"1.5\n2.5\n4\n")
+    sm.create_processing_job(**_processing_request(bucket, "proc-ok", "ok"))
+    job = _wait(lambda: sm.describe_processing_job(ProcessingJobName="proc-ok"), "ProcessingJobStatus")
+    assert job["ProcessingJobStatus"] == "Completed", job.get("FailureReason")
+    summary = json.loads(s3.get_object(Bucket=bucket, Key="proc/proc-ok/out/summary.json")["Body"].read())
+    assert summary == {"rows": 3, "total": 8.0, "mode": "ok", "config": True}
+    assert job["ProcessingEndTime"] >= job["ProcessingStartTime"]
+
+    sm.create_processing_job(**_processing_request(bucket, "proc-fail", "fail"))
+    failed = _wait(lambda: sm.describe_processing_job(ProcessingJobName="proc-fail"), "ProcessingJobStatus")
+    assert failed["ProcessingJobStatus"] == "Failed"
+    assert "RuntimeError: processing went wrong" in failed["FailureReason"]
+    assert "RuntimeError: processing went wrong" in failed["ExitMessage"]
+    text = _log_text(aws, "/aws/sagemaker/ProcessingJobs", "proc-fail/")
+    assert "Traceback (most recent call last)" in text
+    assert not s3.list_objects_v2(Bucket=bucket, Prefix="proc/proc-fail/out").get("Contents")  # no upload on failure
+
+    summaries = sm.list_processing_jobs(StatusEquals="Failed", NameContains="proc-")["ProcessingJobSummaries"]
+    assert [s["ProcessingJobName"] for s in summaries] == ["proc-fail"]
+    with pytest.raises(sm.exceptions.ClientError) as error:
+        sm.stop_processing_job(ProcessingJobName="proc-ok")
+    assert error.value.response["Error"]["Code"] == "ValidationException"
+
+
+def test_processing_job_validation_stop_and_unknown_entrypoints(aws, bucket: str) -> None:
+    s3, sm = aws("s3"), aws("sagemaker")
+    s3.put_object(Bucket=bucket, Key="proc/code/p.py", Body=b"import time\nprint('waiting', flush=True)\ntime.sleep(300)\n")
+    s3.put_object(Bucket=bucket, Key="proc/data/rows.csv", Body=b"1\n")
+    bad = _processing_request(bucket, "proc-bad-path", "ok")
+    bad["ProcessingInputs"][1]["S3Input"]["LocalPath"] = "/etc/data"
+    with pytest.raises(sm.exceptions.ClientError) as error:
+        sm.create_processing_job(**bad)
+    assert error.value.response["Error"]["Code"] == "ValidationException" and "/opt/ml/processing" in str(error.value)
+    with pytest.raises(sm.exceptions.ClientError):
+        sm.describe_processing_job(ProcessingJobName="proc-bad-path")
+
+    sm.create_processing_job(**_processing_request(bucket, "proc-stop", "ok"))
+    end = time.monotonic() + 60
+    while "waiting" not in _log_text(aws, "/aws/sagemaker/ProcessingJobs", "proc-stop/"):
+        assert time.monotonic() < end
+        time.sleep(0.2)
+    sm.stop_processing_job(ProcessingJobName="proc-stop")
+    stopped = _wait(lambda: sm.describe_processing_job(ProcessingJobName="proc-stop"), "ProcessingJobStatus", 30)
+    assert stopped["ProcessingJobStatus"] == "Stopped"
+
+    sm.create_processing_job(**_processing_request(bucket, "proc-binary", "ok", ["/usr/local/bin/my-tool"]))
+    binary = _wait(lambda: sm.describe_processing_job(ProcessingJobName="proc-binary"), "ProcessingJobStatus")
+    assert binary["ProcessingJobStatus"] == "Failed" and "cannot run without the container" in binary["FailureReason"]
