@@ -1,7 +1,7 @@
 """Container paths of a processing job (``/opt/ml/processing/...``) mapped into the job's own directory.
 
 Without a container the user's code cannot see ``/opt/ml``: the job runs with ``/opt/ml`` replaced by its
-directory in the entrypoint, the arguments, the environment values and the string literals of the Python
+directory in the entrypoint, the arguments, the environment values and the text of the Python and shell
 files it downloads as inputs (the SDK's ``code`` input). Paths the code builds at run time from pieces
 (``"/opt" + "/ml"``) are not remapped."""
 
@@ -32,11 +32,11 @@ class PathMapper:
             f"'{CONTAINER_ROOT}'", f"'{self.root}'").replace(f'"{CONTAINER_ROOT}"', f'"{self.root}"')
 
     def rewrite_python_sources(self, directory: str) -> list[str]:
-        """Rewrite the ``/opt/ml`` paths of every .py file under ``directory``; the files changed."""
+        """Rewrite the ``/opt/ml`` paths of every .py and .sh file under ``directory``; the files changed."""
         changed = []
         for folder, _, files in os.walk(directory):
             for name in files:
-                if not name.endswith(".py"):
+                if not name.endswith((".py", ".sh")):
                     continue
                 path = os.path.join(folder, name)
                 try:

@@ -181,9 +181,9 @@ class ProcessingJobRun:
         if entrypoint[0].endswith(".py"):
             return [sys.executable, *entrypoint, *arguments]
         if program in ("sh", "bash"):
-            return ["/bin/sh", *entrypoint[1:], *arguments]
+            return [shutil.which(program) or "/bin/sh", *entrypoint[1:], *arguments]
         if entrypoint[0].endswith(".sh"):
-            return ["/bin/sh", *entrypoint, *arguments]
+            return [shutil.which("bash") or "/bin/sh", *entrypoint, *arguments]
         raise ProcessingFailure(f"ContainerEntrypoint {app['ContainerEntrypoint'][0]!r} cannot run without the "
                                 f"container: the emulator runs python/python3 (or .py and .sh scripts) on the host")
 

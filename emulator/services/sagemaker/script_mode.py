@@ -44,6 +44,8 @@ def child_environment(extra: dict[str, str], python_paths: list[str]) -> dict[st
     existing = env.get("PYTHONPATH")
     env["PYTHONPATH"] = os.pathsep.join([*python_paths, *([existing] if existing else [])])
     env["PYTHONUNBUFFERED"] = "1"
+    # `python` / `python3` in the user's shell scripts is the emulator's Python, as in the container
+    env["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), env.get("PATH", os.defpath)])
     env.update(extra)
     return env
 
