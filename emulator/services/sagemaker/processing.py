@@ -127,9 +127,12 @@ class ProcessingJobRun:
         os.makedirs(local, exist_ok=True)
         uri = source["S3Uri"]
         if source.get("S3DataType", "S3Prefix") == "ManifestFile":
-            entries = json.loads(self.s3.get_uri(uri))
-            objects = [(str(key).rsplit("/", 1)[-1], self.s3.get_uri(entries[0]["prefix"] + str(key)))
-                       for key in entries[1:]]
+            try:
+                entries = json.loads(self.s3.get_uri(uri))
+                prefix = entries[0]["prefix"]
+            except (ValueError, KeyError, IndexError, TypeError) as exc:
+                raise ProcessingFailure(f"Invalid manifest file {uri}: expected [{{\"prefix\": ...}}, \"key\", ...]") from exc
+            objects = [(str(key).rsplit("/", 1)[-1], self.s3.get_uri(prefix + str(key))) for key in entries[1:]]
         else:
             _, prefix = split_s3_uri(uri)
             found = self.s3.read_prefix(uri)

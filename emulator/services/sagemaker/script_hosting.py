@@ -12,6 +12,7 @@ from typing import Any
 from emulator.aws.logs import LogWriter
 from emulator.aws.s3 import S3AccessError, S3Store
 from emulator.scriptmode.archives import UnsafeArchive, extract_tar
+from emulator.scriptmode.contract import confined_path
 from emulator.scriptmode.frameworks import check_framework, framework_image
 from emulator.scriptmode.requirements import install_requirements
 from emulator.scriptmode.serving import ScriptPredictor, WorkerStartError
@@ -63,8 +64,9 @@ def load_script_predictor(s3: S3Store, logs: LogWriter, model: dict[str, Any], e
     except (S3AccessError, UnsafeArchive) as exc:
         raise ValueError(f"Failed to download the model or its code: {exc}") from exc
     program = environment["SAGEMAKER_PROGRAM"]
-    if not os.path.isfile(os.path.join(code_dir, program)) or ".." in program.split("/"):
+    if not os.path.isfile(confined_path(code_dir, program)):  # ValueError too when it leaves code/
         raise ValueError(f"The inference program {program!r} is not in the source directory")
+    program = os.path.relpath(confined_path(code_dir, program), code_dir)
     paths = [code_dir]
     requirements = os.path.join(code_dir, "requirements.txt")
     if os.path.isfile(requirements):
