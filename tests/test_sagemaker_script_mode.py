@@ -399,3 +399,44 @@ def test_processing_job_validation_stop_and_unknown_entrypoints(aws, bucket: str
     sm.create_processing_job(**_processing_request(bucket, "proc-binary", "ok", ["/usr/local/bin/my-tool"]))
     binary = _wait(lambda: sm.describe_processing_job(ProcessingJobName="proc-binary"), "ProcessingJobStatus")
     assert binary["ProcessingJobStatus"] == "Failed" and "cannot run without the container" in binary["FailureReason"]
+
+
+def test_xgboost_framework_mode_runs_the_script_and_warns_on_version(aws, bucket: str) -> None:
+    import xgboost
+
+    script = ("import os, numpy as np, xgboost as xgb\n"
+              "rows = np.loadtxt(os.path.join(os.environ['SM_CHANNEL_TRAIN'], 'rows.csv'), delimiter=',')\n"
+              "booster = xgb.train({'max_depth': int(os.environ['SM_HP_MAX_DEPTH'])},"
+              " xgb.DMatrix(rows[:, 1:], label=rows[:, 0]), num_boost_round=2)\n"
+              "booster.save_model(os.path.join(os.environ['SM_MODEL_DIR'], 'xgboost-model.json'))\n")
+    image = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
+    job = _train(aws, bucket, "xgb-script-job", {"train.py": script}, {"max_depth": "2"}, image=image)
+    assert job["TrainingJobStatus"] == "Completed", job.get("FailureReason")
+    model = _tar_members(aws("s3").get_object(Bucket=bucket, Key="xgb-script-job/out/xgb-script-job/output/model.tar.gz")
+                         ["Body"].read())
+    assert json.loads(model["xgboost-model.json"])["learner"]["gradient_booster"]["model"]["gbtree_model_param"][
+        "num_trees"] == "2"
+    warned = "framework_version 1.7 was requested" in _log_text(aws, "/aws/sagemaker/TrainingJobs", "xgb-script-job/")
+    assert warned == (xgboost.__version__.split(".")[0] != "1")
+
+
+def test_script_processor_runs_unmodified(sagemaker_sdk: RunningEmulator, tmp_path) -> None:
+    import boto3
+    import sagemaker
+    from sagemaker.processing import ProcessingInput, ProcessingOutput, ScriptProcessor
+
+    session = sagemaker.Session()
+    bucket = session.default_bucket()
+    boto3.client("s3").put_object(Bucket=bucket, Key="script-proc/in/words.txt", Body=b"b a c a")
+    code = tmp_path / "count.py"
+    code.write_text("import collections, json, sys\n"
+                    "words = open('/opt/ml/processing/in/words.txt').read().split()\n"
+                    "json.dump(collections.Counter(words), open(sys.argv[1] + '/counts.json', 'w'), sort_keys=True)\n")
+    processor = ScriptProcessor(command=["python3"], image_uri=SKLEARN_IMAGE, role=ROLE, instance_count=1,
+                                instance_type="ml.m5.large", sagemaker_session=session)
+    processor.run(code=str(code), inputs=[ProcessingInput(source=f"s3://{bucket}/script-proc/in/",
+                                                          destination="/opt/ml/processing/in")],
+                  outputs=[ProcessingOutput(source="/opt/ml/processing/out", destination=f"s3://{bucket}/script-proc/out")],
+                  arguments=["/opt/ml/processing/out"])
+    counts = boto3.client("s3").get_object(Bucket=bucket, Key="script-proc/out/counts.json")["Body"].read()
+    assert json.loads(counts) == {"a": 2, "b": 1, "c": 1}

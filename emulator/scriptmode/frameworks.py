@@ -14,14 +14,15 @@ class Framework:
     name: str                 # "sklearn", "xgboost", ...
     distribution: str         # the PyPI package that provides it
     repositories: tuple[str, ...]  # ECR repository names (training, inference, processing)
+    alternatives: tuple[str, ...] = ()  # other distributions providing the same module
 
 
 FRAMEWORKS = (
     Framework("sklearn", "scikit-learn", ("sagemaker-scikit-learn",)),
-    Framework("xgboost", "xgboost", ("sagemaker-xgboost",)),
+    Framework("xgboost", "xgboost", ("sagemaker-xgboost",), ("xgboost-cpu",)),
     Framework("pytorch", "torch", ("pytorch-training", "pytorch-inference", "sagemaker-pytorch")),
     Framework("tensorflow", "tensorflow", ("tensorflow-training", "tensorflow-inference", "sagemaker-tensorflow",
-                                           "sagemaker-tensorflow-scriptmode")),
+                                           "sagemaker-tensorflow-scriptmode"), ("tensorflow-cpu", "tensorflow-macos")),
     Framework("huggingface", "transformers", ("huggingface-pytorch-training", "huggingface-pytorch-inference",
                                               "huggingface-tensorflow-training", "huggingface-tensorflow-inference")),
 )
@@ -80,7 +81,8 @@ def check_framework(image: FrameworkImage, requested_version: str | None,
     major version differs from the requested one (None when it matches)."""
     fw = image.framework
     requested = requested_version or image.version
-    installed = installed_version(fw.distribution, extra_paths)
+    installed = next(filter(None, (installed_version(d, extra_paths) for d in (fw.distribution, *fw.alternatives))),
+                     None)
     if installed is None:
         wanted = f"=={requested}.*" if requested else ""
         raise FrameworkMissing(
