@@ -12,6 +12,28 @@ from dataclasses import dataclass
 from typing import Callable
 
 
+MEMORY_ENV = "EMULATOR_SCRIPT_MEMORY_MB"
+CPU_ENV = "EMULATOR_SCRIPT_CPU_SECONDS"
+
+
+def resource_limits() -> Callable[[], None] | None:
+    """A pre-exec hook capping the child's address space (``EMULATOR_SCRIPT_MEMORY_MB``) and CPU time
+    (``EMULATOR_SCRIPT_CPU_SECONDS``), read when the child starts; None when neither is set."""
+    memory = int(os.environ.get(MEMORY_ENV) or 0)
+    cpu = int(os.environ.get(CPU_ENV) or 0)
+    if not memory and not cpu:
+        return None
+
+    def apply() -> None:
+        import resource
+
+        if memory:
+            resource.setrlimit(resource.RLIMIT_AS, (memory * 1024 * 1024, memory * 1024 * 1024))
+        if cpu:
+            resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
+    return apply
+
+
 @dataclass
 class ProcessResult:
     """How the child ended."""
@@ -27,7 +49,7 @@ def run_streaming(command: list[str], cwd: str, env: dict[str, str], on_line: Ca
     ``should_stop`` is polled a few times a second; when it returns a reason the whole process group
     gets SIGTERM, then SIGKILL two seconds later."""
     process = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, start_new_session=True)
+                               stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=resource_limits())
     tail: deque[str] = deque(maxlen=tail_lines)
 
     def pump() -> None:

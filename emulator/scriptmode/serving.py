@@ -13,7 +13,7 @@ from typing import Callable
 
 from emulator.engines.sagemaker import ModelError
 from emulator.scriptmode.framing import read_frame, write_frame
-from emulator.scriptmode.process import kill_group
+from emulator.scriptmode.process import kill_group, resource_limits
 
 WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "inference_worker.py")
 
@@ -43,7 +43,7 @@ class ScriptPredictor:
                 [sys.executable, WORKER, self.model_dir, self.code_dir, self.program, str(request_read),
                  str(response_write)], cwd=self.code_dir, env=self.env, stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, pass_fds=(request_read, response_write),
-                start_new_session=True)
+                start_new_session=True, preexec_fn=resource_limits())
         finally:
             os.close(request_read)
             os.close(response_write)

@@ -152,3 +152,18 @@ def test_default_handlers_decode_and_encode_like_the_toolkit() -> None:
     assert json.loads(worker.default_output_fn(np.array([[1.0]]), "*/*")[0]) == [[1.0]]
     body, kind = worker.default_output_fn(np.array([3, 4]), "text/csv")
     assert kind == "text/csv" and body.decode().split() == ["3", "4"]
+
+
+def test_memory_cap_is_applied_to_the_child(monkeypatch, tmp_path) -> None:
+    import sys
+
+    from emulator.scriptmode.process import run_streaming
+
+    monkeypatch.setenv("EMULATOR_SCRIPT_MEMORY_MB", "200")
+    lines: list[str] = []
+    result = run_streaming([sys.executable, "-c", "b = bytearray(400 * 1024 * 1024)"], str(tmp_path),
+                           {"PATH": "/usr/bin:/bin"}, lines.append, lambda: None)
+    assert result.exit_code != 0 and any("MemoryError" in line for line in lines)
+    monkeypatch.delenv("EMULATOR_SCRIPT_MEMORY_MB")
+    assert run_streaming([sys.executable, "-c", "b = bytearray(400 * 1024 * 1024)"], str(tmp_path),
+                         {"PATH": "/usr/bin:/bin"}, lines.append, lambda: None).exit_code == 0
