@@ -62,7 +62,9 @@ def install_requirements(path: str, cache_root: str, log: Callable[[str], None])
         log(f"Installing requirements with pip into {target}")
         process = subprocess.run(
             [sys.executable, "-m", "pip", "install", "--disable-pip-version-check", "--no-input", "--quiet",
-             "--target", target, "-r", path], capture_output=True, text=True, timeout=1800)
+             "--retries", "2", "--timeout", "30",
+             "--target", target, "-r", path], capture_output=True, text=True, timeout=1800,
+            cwd=os.path.dirname(path))  # relative paths in the file are relative to the source directory
         for line in (process.stdout + process.stderr).splitlines():
             log(line)
         if process.returncode != 0:
