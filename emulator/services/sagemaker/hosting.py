@@ -180,11 +180,12 @@ class HostingOperations:
         with state.lock:
             models = {v["VariantName"]: copy.deepcopy(state.models.get(v.get("ModelName", ""))) for v in config["ProductionVariants"]}
         s3 = ctx.s3()
+        load = _variant_loader(ctx, name)
 
         def deploy() -> None:
             try:
                 hosted = [HostedVariant(v["VariantName"], float(v.get("InitialVariantWeight", 1.0)),
-                                        load_model_predictor(s3, models[v["VariantName"]]))
+                                        load(s3, models[v["VariantName"]], v["VariantName"]))
                           for v in config["ProductionVariants"]]
             except (engine.AlgorithmError, S3AccessError, ValueError) as exc:
                 self._endpoint_failed(state, name, config, phase, str(exc))
@@ -194,8 +195,10 @@ class HostingOperations:
                 return
             with state.lock:
                 endpoint = state.endpoints.get(name)
-                if endpoint is None:
+                if endpoint is None:  # deleted meanwhile
+                    _close_variants(hosted)
                     return
+                _close_variants(state.hosted.get(name))
                 state.hosted[name] = hosted
                 endpoint.update(EndpointStatus="InService", EndpointConfigName=config["EndpointConfigName"],
                                 LastModifiedTime=_now(), ProductionVariants=_variant_summaries(config, models))
@@ -226,7 +229,27 @@ class HostingOperations:
         state = ctx.state(SageMakerState)
         with state.lock:
             _delete(ctx, ENDPOINT, request["EndpointName"])
-            state.hosted.pop(request["EndpointName"], None)
+            _close_variants(state.hosted.pop(request["EndpointName"], None))
+
+
+def _variant_loader(ctx: RequestContext, endpoint: str) -> Any:
+    """``load(s3, model, variant_name)``: script-mode models get a worker process, built-in ones load in memory."""
+    def load(s3: S3Store, model: dict[str, Any] | None, variant: str) -> Any:
+        from emulator.services.sagemaker import script_hosting
+
+        if script_hosting.is_script_model(model):
+            return script_hosting.load_script_predictor(s3, ctx.logs(), model or {}, endpoint, variant,
+                                                        ctx.emulator.config.data_dir)
+        return load_model_predictor(s3, model)
+    return load
+
+
+def _close_variants(hosted: list[HostedVariant] | None) -> None:
+    """Stop the worker processes of replaced or deleted variants (built-in predictors have none)."""
+    for variant in hosted or []:
+        close = getattr(variant.predictor, "close", None)
+        if close is not None:
+            close()
 
 
 def load_model_predictor(s3: S3Store, model: dict[str, Any] | None) -> Any:

@@ -27,7 +27,7 @@ class SageMakerRuntimeProvider(Provider):
             except RecursionError:
                 raise engine.ModelError("Unable to parse the payload: it is nested too deeply.") from None
         except engine.ModelError as exc:
-            raise ServiceError("ModelError", f"Received client error ({exc.status_code}) from primary with message "
+            raise ServiceError("ModelError", f"Received {'server' if exc.status_code >= 500 else 'client'} error ({exc.status_code}) from primary with message "
                                f"\"{exc.message}\". See {ctx.arn('logs', 'log-group:/aws/sagemaker/Endpoints/' + name)} "
                                f"in account {ctx.account_id} for more information.", status=424, fields={
                                    "OriginalStatusCode": exc.status_code, "OriginalMessage": exc.message,

@@ -301,7 +301,13 @@ def start_training_job(ctx: RequestContext, state: SageMakerState, jobs: JobRunn
         state.training_jobs[name] = job
         state.tags[arn] = {t["Key"]: t.get("Value", "") for t in request.get("Tags") or []}
     job_created("training job", name, STARTING[0])
-    run = TrainingJobRun(state, name, ctx.s3(), ctx.logs(), ctx.metrics(), jobs)
+    from emulator.services.sagemaker import script_mode  # user code in a child process (script mode)
+
+    if script_mode.is_script_mode(spec.get("TrainingImage"), job["HyperParameters"]):
+        run: TrainingJobRun = script_mode.ScriptTrainingRun(state, name, ctx.s3(), ctx.logs(), ctx.metrics(), jobs,
+                                                            data_dir=ctx.emulator.config.data_dir)
+    else:
+        run = TrainingJobRun(state, name, ctx.s3(), ctx.logs(), ctx.metrics(), jobs)
     state.training_futures[name] = jobs.submit(run.run)
     return job
 
