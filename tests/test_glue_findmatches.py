@@ -454,5 +454,7 @@ def test_seed000_example_script(emulator, tmp_path) -> None:
     done = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "transform READY" in done.stdout and "(60 injected duplicates)" in done.stdout
+    assert "created table diabetes_db.diabetes: recordid bigint, pregnancies bigint" in done.stdout  # the crawler's
+    assert "bmi double, diabetespedigreefunction double, age bigint, outcome bigint" in done.stdout
     f1 = float(next(line for line in done.stdout.splitlines() if line.strip().startswith("F1:")).split(":")[1])
     assert f1 >= 0.8, done.stdout

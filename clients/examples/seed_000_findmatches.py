@@ -4,7 +4,8 @@
     AWS_ENDPOINT_URL=http://127.0.0.1:4599 python clients/examples/seed_000_findmatches.py [diabetes.csv]
 
 The seed's console flow, call for call: upload ``diabetes.csv`` (its ``recordID`` is
-the primary key) to S3, catalog it as a table, create a FIND_MATCHES transform,
+the primary key) to S3, crawl it into a table (Glue lower-cases column names, so the key
+column is ``recordid``), create a FIND_MATCHES transform,
 generate a labeling set, label it, upload and import the labels, (twice: the second
 labeling set is chosen by the trained model), run an evaluation and print the metrics.
 
@@ -15,10 +16,6 @@ value zeroed as "missing"), remembering which original each copy came from. It t
 answers each labeling file the way a person comparing the rows would: within a
 labeling set, a copy gets the same label as its original, every other record a label
 of its own (the label is the original's recordID).
-
-The table is created with ``glue.create_table`` exactly as Glue's crawler would
-(classification csv, header skipped, bigint/double columns); once the crawler is on
-this branch, a crawler run replaces that step.
 """
 
 import csv
@@ -40,7 +37,8 @@ os.environ.setdefault("AWS_ENDPOINT_URL", "http://127.0.0.1:4599")
 
 BUCKET = os.environ.get("FINDMATCHES_BUCKET", "sagemakerwalkerml")
 DATABASE = "diabetes_db"
-TABLE = "diabetes"
+TABLE = "diabetes"  # the crawler names the table after the folder
+CRAWLER = "diabetes-crawler"
 ROLE = "arn:aws:iam::123456789012:role/AWSGlueServiceRole-FindMatches"
 
 
@@ -78,7 +76,7 @@ def label(text, origin):
     """Fill the ``label`` column of a labeling file: a copy shares its original's label."""
     rows = list(csv.DictReader(io.StringIO(text)))
     for row in rows:
-        row["label"] = origin.get(row["recordID"], row["recordID"])
+        row["label"] = origin.get(row["recordid"], row["recordid"])
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=list(rows[0].keys()))
     writer.writeheader()
@@ -97,33 +95,29 @@ def main(path=DEFAULT_DATA):
     s3.put_object(Bucket=BUCKET, Key="diabetes/diabetes.csv", Body=body.getvalue().encode())
     print(f"Uploaded {len(rows)} records ({len(origin)} injected duplicates) to s3://{BUCKET}/diabetes/")
 
-    # what the crawler writes for this file (a crawler run does this once it is merged)
     try:
         glue.create_database(DatabaseInput={"Name": DATABASE})
     except glue.exceptions.AlreadyExistsException:
         pass
-    types = {"BMI": "double", "DiabetesPedigreeFunction": "double"}
     try:
-        glue.delete_table(DatabaseName=DATABASE, Name=TABLE)
-    except glue.exceptions.EntityNotFoundException:
+        glue.create_crawler(Name=CRAWLER, Role=ROLE, DatabaseName=DATABASE,
+                            Targets={"S3Targets": [{"Path": f"s3://{BUCKET}/diabetes/"}]})
+    except glue.exceptions.AlreadyExistsException:
         pass
-    glue.create_table(DatabaseName=DATABASE, TableInput={
-        "Name": TABLE, "TableType": "EXTERNAL_TABLE",
-        "Parameters": {"classification": "csv", "skip.header.line.count": "1", "delimiter": ","},
-        "StorageDescriptor": {
-            "Columns": [{"Name": c, "Type": types.get(c, "bigint")} for c in header],
-            "Location": f"s3://{BUCKET}/diabetes/",
-            "InputFormat": "org.apache.hadoop.mapred.TextInputFormat",
-            "OutputFormat": "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
-            "SerdeInfo": {"SerializationLibrary": "org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe",
-                          "Parameters": {"field.delim": ","}}}})
-    print(f"Table {DATABASE}.{TABLE}: {len(header)} columns")
+    glue.start_crawler(Name=CRAWLER)
+    while (crawler := glue.get_crawler(Name=CRAWLER)["Crawler"])["State"] != "READY":
+        time.sleep(1)
+    if crawler["LastCrawl"]["Status"] != "SUCCEEDED":
+        sys.exit(f"crawl {crawler['LastCrawl']['Status']}: {crawler['LastCrawl'].get('ErrorMessage')}")
+    columns = glue.get_table(DatabaseName=DATABASE, Name=TABLE)["Table"]["StorageDescriptor"]["Columns"]
+    print(f"Crawler {CRAWLER} created table {DATABASE}.{TABLE}: "
+          + ", ".join(f"{c['Name']} {c['Type']}" for c in columns))
 
     transform_id = glue.create_ml_transform(
         Name=f"diabetes-findmatches-{int(time.time())}", Role=ROLE, GlueVersion="2.0", MaxCapacity=10.0,
         InputRecordTables=[{"DatabaseName": DATABASE, "TableName": TABLE}],
         Parameters={"TransformType": "FIND_MATCHES", "FindMatchesParameters": {
-            "PrimaryKeyColumnName": "recordID", "PrecisionRecallTradeoff": 0.5, "AccuracyCostTradeoff": 0.5,
+            "PrimaryKeyColumnName": "recordid", "PrecisionRecallTradeoff": 0.5, "AccuracyCostTradeoff": 0.5,
             "EnforceProvidedLabels": False}})["TransformId"]
     print(f"Transform {transform_id}: {glue.get_ml_transform(TransformId=transform_id)['Status']}")
 
