@@ -24,9 +24,13 @@ class JobRunner:
     def __init__(self, max_workers: int = 4, grace_seconds: float = 10.0) -> None:
         self.grace_seconds = grace_seconds
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="emulator-job")
+        self.wrap: Callable[[Callable[[], Any]], Callable[[], Any]] | None = None
+        """Applied to every job at submission (persistence flushes a job's states when it ends)."""
 
     def submit(self, fn: Callable[[], Any], after: Iterable[Future] = ()) -> Future:
         """Run ``fn`` in the background once every future in ``after`` is done."""
+        if self.wrap is not None:
+            fn = self.wrap(fn)
         pending = [f for f in after if f is not None]
         if not pending:
             return self._pool.submit(self._guarded, fn)

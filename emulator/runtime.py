@@ -5,6 +5,7 @@ from __future__ import annotations
 from emulator.aws.moto_bridge import reset_moto
 from emulator.config import Config
 from emulator.jobs import JobRunner
+from emulator.persistence.manager import Persistence, open_data_dir
 from emulator.services import provider_classes
 from emulator.services.base import Provider
 from emulator.store import StateStore
@@ -19,21 +20,32 @@ class Emulator:
         self.store = StateStore()
         self.jobs = JobRunner(self.config.max_workers, self.config.job_grace_seconds)
         self.providers: dict[str, Provider] = {cls.service_name: cls(self) for cls in provider_classes()}
+        self.persistence: Persistence | None = None
+        if self.config.data_dir:
+            self.persistence = open_data_dir(self, self.config.data_dir, self.config.move_broken_data_aside)
+            self.store.observer = self.persistence.touched
+            self.jobs.wrap = self.persistence.wrap_job
 
     def provider(self, service_name: str) -> Provider | None:
         """The provider mounted for ``service_name``, if any."""
         return self.providers.get(service_name)
 
     def reset(self) -> None:
-        """Forget every resource: a fresh ``StateStore`` and moto's backends reset.
+        """Forget every resource: the ``StateStore`` emptied, moto's backends reset and,
+        with ``--data-dir``, everything persisted deleted.
 
         Jobs still running finish against the state they started with, which nothing
         reaches any more. moto's state is per process: every emulator in this process
         (and any ``mock_aws``) loses its S3 buckets, IAM roles and logs too.
         """
-        self.store = StateStore()
+        self.store.clear()
         reset_moto()
+        if self.persistence is not None:
+            self.persistence.wipe()
 
     def shutdown(self) -> None:
-        """Release background workers."""
+        """Release background workers; with ``--data-dir`` write the last changes and close it."""
         self.jobs.shutdown()
+        if self.persistence is not None:
+            self.persistence.close()
+            self.persistence = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 
 
@@ -30,3 +31,28 @@ class SageMakerState:
     endpoints: dict[str, dict[str, Any]] = field(default_factory=dict)
     hosted: dict[str, list[HostedVariant]] = field(default_factory=dict)
     tags: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    transient_fields = ("hosted",)
+    """Loaded models are not stored: endpoints load them again from S3 on first use."""
+
+    def after_restart(self, account_id: str, region: str) -> None:
+        """--data-dir restart: interrupted training jobs end Failed; endpoints being created
+        end Failed, those being updated go back InService (their models load on first use)."""
+        reason = "The emulator restarted while this job was running."
+        now = datetime.now(timezone.utc)
+        for job in self.training_jobs.values():
+            if job.get("TrainingJobStatus") in ("InProgress", "Stopping"):
+                stopping = job["TrainingJobStatus"] == "Stopping"
+                job.update(TrainingJobStatus="Stopped" if stopping else "Failed",
+                           SecondaryStatus="Stopped" if stopping else "Failed", LastModifiedTime=now, TrainingEndTime=now)
+                if not stopping:
+                    job["FailureReason"] = reason
+                transitions = job.get("SecondaryStatusTransitions") or []
+                if transitions and "EndTime" not in transitions[-1]:
+                    transitions[-1]["EndTime"] = now
+                transitions.append({"Status": job["SecondaryStatus"], "StartTime": now, "EndTime": now, "StatusMessage": reason})
+        for endpoint in self.endpoints.values():
+            if endpoint.get("EndpointStatus") == "Creating":
+                endpoint.update(EndpointStatus="Failed", FailureReason=reason, LastModifiedTime=now)
+            elif endpoint.get("EndpointStatus") == "Updating":
+                endpoint.update(EndpointStatus="InService", FailureReason=f"Update failed: {reason}", LastModifiedTime=now)
