@@ -1,0 +1,149 @@
+"""--data-dir: acknowledged writes survive kill -9; restart failures are explicit; snapshots; reset.
+
+Every test runs ``python -m emulator`` in its own process (tests/server_process.py) so it
+can be killed with SIGKILL at any moment.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import urllib.request
+
+import pytest
+from sklearn.neighbors import KNeighborsClassifier
+
+from emulator.persistence.disk import DB_NAME, FORMAT_VERSION
+from tests.sagemaker_helpers import IRIS_CSV, KNN_IMAGE, ROLE, channel, iris_split, training_request
+from tests.server_process import REPO, ServerProcess
+
+SCHEMA = {"version": "1.0", "targetAttributeName": "Species", "dataFormat": "CSV", "dataFileContainsHeader": True,
+          "attributes": [{"attributeName": n, "attributeType": "NUMERIC"} for n in
+                         ("Sepal.Length", "Sepal.Width", "Petal.Length", "Petal.Width")]
+          + [{"attributeName": "Species", "attributeType": "CATEGORICAL"}], "excludedAttributeNames": []}
+RECORDS = [{"Sepal.Length": "5.1", "Sepal.Width": "3.5", "Petal.Length": "1.4", "Petal.Width": "0.2"},
+           {"Sepal.Length": "6.3", "Sepal.Width": "3.3", "Petal.Length": "6.0", "Petal.Width": "2.5"},
+           {"Sepal.Length": "5.9", "Sepal.Width": "3.0", "Petal.Length": "4.2", "Petal.Width": "1.5"}]
+
+
+def _seed_001(server: ServerProcess) -> dict:
+    """Seed 001's flow, smaller: upload, two data sources (0-70 and complement), model, endpoint."""
+    s3, ml = server.client("s3"), server.client("machinelearning")
+    s3.create_bucket(Bucket="seed001-persist")
+    with open(IRIS_CSV, "rb") as f:
+        s3.put_object(Bucket="seed001-persist", Key="uploads/iris.csv", Body=f, ServerSideEncryption="AES256")
+    for ds, complement in (("ds-train", False), ("ds-eval", True)):
+        ml.create_data_source_from_s3(DataSourceId=ds, ComputeStatistics=True, DataSpec={
+            "DataLocationS3": "s3://seed001-persist/uploads/iris.csv", "DataSchema": json.dumps(SCHEMA),
+            "DataRearrangement": json.dumps({"splitting": {"percentBegin": 0, "percentEnd": 70, "strategy": "random",
+                                                           "complement": complement}})})
+    ml.create_ml_model(MLModelId="ml-iris", MLModelType="MULTICLASS", TrainingDataSourceId="ds-train",
+                       Parameters={"sgd.maxPasses": "20", "sgd.shuffleType": "auto"})
+    ml.get_waiter("ml_model_available").wait(FilterVariable="TrainingDataSourceId", EQ="ds-train",
+                                             WaiterConfig={"Delay": 1, "MaxAttempts": 120})
+    endpoint = ml.create_realtime_endpoint(MLModelId="ml-iris")["RealtimeEndpointInfo"]["EndpointUrl"]
+    return {"endpoint": endpoint, "predictions": _ml_predictions(server, endpoint)}
+
+
+def _ml_predictions(server: ServerProcess, endpoint: str) -> list:
+    ml = server.client("machinelearning")
+    return [ml.predict(MLModelId="ml-iris", Record=r, PredictEndpoint=endpoint)["Prediction"] for r in RECORDS]
+
+
+def _seed_003(server: ServerProcess) -> dict:
+    """Seed 003's flow, smaller: k-NN on iris, model, endpoint config, endpoint, invoke."""
+    s3, sm = server.client("s3"), server.client("sagemaker")
+    s3.create_bucket(Bucket="seed003-persist")
+    train, test = iris_split()
+    s3.put_object(Bucket="seed003-persist", Key="train/train.csv", Body=train.to_csv(header=False, index=False))
+    s3.put_object(Bucket="seed003-persist", Key="test/test.csv", Body=test.to_csv(header=False, index=False))
+    sm.create_training_job(**training_request("knn-persist", KNN_IMAGE, {"k": "1", "sample_size": "200",
+                                                                         "predictor_type": "classifier"},
+                                              [channel("train", "s3://seed003-persist/train/"),
+                                               channel("test", "s3://seed003-persist/test/")],
+                                              "s3://seed003-persist/out"))
+    sm.get_waiter("training_job_completed_or_stopped").wait(TrainingJobName="knn-persist",
+                                                            WaiterConfig={"Delay": 1, "MaxAttempts": 120})
+    job = sm.describe_training_job(TrainingJobName="knn-persist")
+    sm.create_model(ModelName="knn-persist", ExecutionRoleArn=ROLE, PrimaryContainer={
+        "Image": KNN_IMAGE, "ModelDataUrl": job["ModelArtifacts"]["S3ModelArtifacts"]})
+    sm.create_endpoint_config(EndpointConfigName="knn-persist", ProductionVariants=[{
+        "VariantName": "AllTraffic", "ModelName": "knn-persist", "InitialInstanceCount": 1,
+        "InstanceType": "ml.t2.medium"}])
+    sm.create_endpoint(EndpointName="knn-persist", EndpointConfigName="knn-persist")
+    sm.get_waiter("endpoint_in_service").wait(EndpointName="knn-persist", WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+    return {"job": job, "predictions": _knn_predictions(server, test)}
+
+
+def _knn_predictions(server: ServerProcess, test) -> list:
+    runtime = server.client("sagemaker-runtime")
+    body = test.iloc[:, 1:].to_csv(header=False, index=False)
+    answer = runtime.invoke_endpoint(EndpointName="knn-persist", ContentType="text/csv", Accept="application/json",
+                                     Body=body)
+    return [p["predicted_label"] for p in json.loads(answer["Body"].read())["predictions"]]
+
+
+def test_seed_001_and_003_survive_kill_9_snapshot_and_reset(tmp_path) -> None:
+    data = str(tmp_path / "data")
+    with ServerProcess(data) as server:
+        ml_before = _seed_001(server)
+        knn_before = _seed_003(server)
+        server.client("iam").create_role(RoleName="persist-role", AssumeRolePolicyDocument="{}")
+        # a reference computed independently: exact 1-NN predictions on the same split
+        train, test = iris_split()
+        reference = KNeighborsClassifier(n_neighbors=1, algorithm="brute").fit(train.iloc[:, 1:].values,
+                                                                                train["Species"]).predict(test.iloc[:, 1:].values)
+        assert [int(p) for p in knn_before["predictions"]] == [int(p) for p in reference]
+        server.kill()
+        port = server.port  # the same port: the real-time endpoint URL names it
+
+    with ServerProcess(data, port=port) as server:
+        ml = server.client("machinelearning")
+        for ds in ("ds-train", "ds-eval"):
+            described = ml.get_data_source(DataSourceId=ds)
+            assert described["Status"] == "COMPLETED" and described["ComputeStatistics"]
+        model = ml.get_ml_model(MLModelId="ml-iris")
+        assert model["Status"] == "COMPLETED" and model["EndpointInfo"]["EndpointStatus"] == "READY"
+        assert _ml_predictions(server, ml_before["endpoint"]) == ml_before["predictions"]
+        # the restored data source still trains: its parsed rows came back too
+        ml.create_ml_model(MLModelId="ml-again", MLModelType="MULTICLASS", TrainingDataSourceId="ds-train")
+        ml.get_waiter("ml_model_available").wait(FilterVariable="TrainingDataSourceId", EQ="ds-train",
+                                                 WaiterConfig={"Delay": 1, "MaxAttempts": 120})
+        assert ml.get_ml_model(MLModelId="ml-again")["Status"] == "COMPLETED"
+        sm = server.client("sagemaker")
+        job = sm.describe_training_job(TrainingJobName="knn-persist")
+        assert job["TrainingJobStatus"] == "Completed"
+        assert job["FinalMetricDataList"] == knn_before["job"]["FinalMetricDataList"]
+        assert sm.describe_endpoint(EndpointName="knn-persist")["EndpointStatus"] == "InService"
+        assert _knn_predictions(server, iris_split()[1]) == knn_before["predictions"]
+        assert server.client("iam").get_role(RoleName="persist-role")["Role"]["RoleName"] == "persist-role"
+        logs = server.client("logs").describe_log_streams(logGroupName="/aws/sagemaker/TrainingJobs")
+        assert any(s["logStreamName"].startswith("knn-persist/") for s in logs["logStreams"])
+
+        archive = str(tmp_path / "pod.tar.gz")
+        saved = subprocess.run([sys.executable, "-m", "emulator", "snapshot", "save", archive, "--data-dir", data],
+                               capture_output=True, text=True, env={**os.environ, "PYTHONPATH": REPO}, timeout=60)
+        assert saved.returncode == 0, saved.stderr
+
+        request = urllib.request.Request(f"{server.url}/_emulator/reset", method="POST")
+        assert json.loads(urllib.request.urlopen(request).read())["status"] == "reset"
+        assert server.terminate(timeout=10) is not None  # SIGTERM ends it within 10 s
+
+    with ServerProcess(data, port=port) as server:  # the reset was persisted: nothing comes back
+        assert server.client("machinelearning").describe_ml_models()["Results"] == []
+        assert server.client("s3").list_buckets()["Buckets"] == []
+        assert server.client("sagemaker").list_training_jobs()["TrainingJobSummaries"] == []
+        server.kill()
+
+    loaded = subprocess.run([sys.executable, "-m", "emulator", "snapshot", "load", archive, "--data-dir",
+                             str(tmp_path / "shared")], capture_output=True, text=True,
+                            env={**os.environ, "PYTHONPATH": REPO}, timeout=60)
+    assert loaded.returncode == 0, loaded.stderr
+    with ServerProcess(str(tmp_path / "shared"), port=port) as server:  # a team mate opens the shared archive
+        assert _ml_predictions(server, ml_before["endpoint"]) == ml_before["predictions"]
+        assert _knn_predictions(server, iris_split()[1]) == knn_before["predictions"]
+        assert server.client("s3").get_object(Bucket="seed001-persist", Key="uploads/iris.csv")["Body"].read() \
+            == open(IRIS_CSV, "rb").read()
