@@ -147,3 +147,134 @@ def test_seed_001_and_003_survive_kill_9_snapshot_and_reset(tmp_path) -> None:
         assert _knn_predictions(server, iris_split()[1]) == knn_before["predictions"]
         assert server.client("s3").get_object(Bucket="seed001-persist", Key="uploads/iris.csv")["Body"].read() \
             == open(IRIS_CSV, "rb").read()
+
+
+# ------------------------------------------------------------------ kill -9 under load
+class _Ledger:
+    """What the clients were told: name -> should exist; names whose last call got no answer."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.lock = threading.Lock()
+        self.expected: dict[tuple[str, str], bool] = {}
+        self.unknown: set[tuple[str, str]] = set()
+
+
+_KINDS = ("s3", "model", "role", "database")
+
+
+def _create(clients: dict, kind: str, name: str) -> None:
+    if kind == "s3":
+        clients["s3"].put_object(Bucket="load", Key=name, Body=name.encode() * 50)
+    elif kind == "model":
+        clients["sagemaker"].create_model(ModelName=name, ExecutionRoleArn=ROLE,
+                                          PrimaryContainer={"Image": KNN_IMAGE})
+    elif kind == "role":
+        clients["iam"].create_role(RoleName=name, AssumeRolePolicyDocument="{}")
+    else:
+        clients["glue"].create_database(DatabaseInput={"Name": name})
+
+
+def _delete(clients: dict, kind: str, name: str) -> None:
+    if kind == "s3":
+        clients["s3"].delete_object(Bucket="load", Key=name)
+    elif kind == "model":
+        clients["sagemaker"].delete_model(ModelName=name)
+    elif kind == "role":
+        clients["iam"].delete_role(RoleName=name)
+    else:
+        clients["glue"].delete_database(Name=name)
+
+
+def _existing(server: ServerProcess) -> set[tuple[str, str]]:
+    found = set()
+    for page in server.client("s3").get_paginator("list_objects_v2").paginate(Bucket="load"):
+        found |= {("s3", o["Key"]) for o in page.get("Contents", [])}
+    for page in server.client("sagemaker").get_paginator("list_models").paginate():
+        found |= {("model", m["ModelName"]) for m in page["Models"]}
+    for page in server.client("iam").get_paginator("list_roles").paginate():
+        found |= {("role", r["RoleName"]) for r in page["Roles"]}
+    for page in server.client("glue").get_paginator("get_databases").paginate():
+        found |= {("database", d["Name"]) for d in page["DatabaseList"]}
+    return found
+
+
+def _clients(url: str) -> dict:
+    """One set of clients (no retries: an unanswered call must stay unanswered)."""
+    import boto3
+    from botocore.config import Config as BotoConfig
+
+    config = BotoConfig(retries={"total_max_attempts": 1}, connect_timeout=2, read_timeout=30)
+    session = boto3.Session(aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1")
+    return {svc: session.client(svc, endpoint_url=url, config=config) for svc in ("s3", "sagemaker", "iam", "glue")}
+
+
+def _load(clients: dict, ledger: _Ledger, worker: int, prefix: str, seed: int, stop) -> None:
+    import random
+
+    rng = random.Random(seed * 1000 + worker)
+    mine: list[tuple[str, str]] = []
+    for n in range(200):
+        if stop.is_set():
+            return
+        if mine and rng.random() < 0.35:
+            item = mine.pop(rng.randrange(len(mine)))
+            action, present = _delete, False
+        else:
+            kind = _KINDS[rng.randrange(len(_KINDS))]
+            item = (kind, f"{prefix}-w{worker}-{n}")
+            action, present = _create, True
+        try:
+            action(clients, *item)
+        except Exception:  # noqa: BLE001 - the server died mid-call: the outcome is unknown
+            with ledger.lock:
+                ledger.unknown.add(item)
+            return
+        with ledger.lock:
+            ledger.expected[item] = present
+        if present:
+            mine.append(item)
+
+
+@pytest.mark.parametrize("rounds", [3])
+def test_every_answered_write_survives_kill_9_under_load(tmp_path, rounds: int) -> None:
+    """16 client threads create and delete S3 objects, SageMaker models, IAM roles and Glue
+    databases; the server is killed -9 at a random moment; after the restart every answered
+    create is there and every answered delete is gone. Several seeds, one data directory."""
+    import random
+    import threading
+    import time
+
+    data, ledger, port = str(tmp_path / "data"), _Ledger(), None
+    server = ServerProcess(data).wait()
+    server.client("s3").create_bucket(Bucket="load")
+    port = server.port  # every restart on the same port: the clients are built once
+    clients = _clients(server.url)  # boto3 clients are thread-safe: one set for the 16 threads
+    try:
+        for seed in range(rounds):
+            stop = threading.Event()
+            threads = [threading.Thread(target=_load, args=(clients, ledger, w, f"r{seed}", seed, stop))
+                       for w in range(16)]
+            for thread in threads:
+                thread.start()
+            target = len(ledger.expected) + random.Random(seed).randint(40, 160)  # a random moment of the load
+            deadline = time.monotonic() + 120
+            while len(ledger.expected) < target and time.monotonic() < deadline and any(t.is_alive() for t in threads):
+                time.sleep(0.01)
+            server.kill()
+            stop.set()
+            for thread in threads:
+                thread.join(timeout=60)
+            started = time.monotonic()
+            server = ServerProcess(data, port=port).wait()
+            print(f"round {seed}: {len(ledger.expected)} answered writes, restart {time.monotonic() - started:.1f} s")
+            existing = _existing(server)
+            with ledger.lock:
+                checked = {k: v for k, v in ledger.expected.items() if k not in ledger.unknown}
+            assert len(checked) > 20  # the load really ran before the kill
+            missing = [k for k, v in checked.items() if v and k not in existing]
+            resurrected = [k for k, v in checked.items() if not v and k in existing]
+            assert (missing, resurrected) == ([], [])
+    finally:
+        server.kill()

@@ -233,6 +233,8 @@ class Decoder:
         if kind == "frozenset":
             return frozenset(self._decode(v) for v in value["v"])
         if kind == "dict":
+            if value.get("cls") == "collections:OrderedDict":
+                return collections.OrderedDict((self._decode(k), self._decode(v)) for k, v in value["v"])
             out = {} if value.get("cls") is None else self._new(value["cls"])
             for k, v in value["v"]:
                 dict.__setitem__(out, self._decode(k), self._decode(v))
@@ -243,9 +245,11 @@ class Decoder:
                 out[self._decode(k)] = self._decode(v)
             return out
         if kind == "dictsub":
+            if value["cls"] == "collections:OrderedDict":
+                return collections.OrderedDict((k, self._decode(v)) for k, v in value["v"].items())
             out = self._new(value["cls"])
             for k, v in value["v"].items():
-                dict.__setitem__(out, k, self._decode(v))
+                dict.__setitem__(out, k, self._decode(v))  # moto's multi-value dicts: the raw item
             out.__dict__.update(self._decode(value.get("d") or {}))
             return out
         if kind == "lock":
