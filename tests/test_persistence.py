@@ -278,3 +278,102 @@ def test_every_answered_write_survives_kill_9_under_load(tmp_path, rounds: int) 
             assert (missing, resurrected) == ([], [])
     finally:
         server.kill()
+
+
+# ------------------------------------------------------------------ refusing bad directories
+def _main(*args: str) -> int:
+    from emulator.__main__ import main
+
+    return main(["--port", "0", *args])
+
+
+def test_newer_format_is_refused_with_a_clear_message(tmp_path, capsys) -> None:
+    from emulator.persistence.disk import DataDir
+
+    DataDir(str(tmp_path)).close()
+    with sqlite3.connect(tmp_path / DB_NAME) as db:
+        db.execute("UPDATE meta SET value=? WHERE key='format'", (str(FORMAT_VERSION + 1),))
+    assert _main("--data-dir", str(tmp_path)) == 2
+    err = capsys.readouterr().err
+    assert "written by a newer aws-ml-emulator" in err and str(tmp_path) in err
+
+
+def test_corrupt_database_and_corrupt_state_are_refused_with_their_path(tmp_path, capsys) -> None:
+    from emulator.persistence.disk import DataDir
+
+    broken = tmp_path / "garbled"
+    DataDir(str(broken)).close()
+    with open(broken / DB_NAME, "r+b") as f:
+        f.write(b"this is not a database" * 10)
+    assert _main("--data-dir", str(broken)) == 2
+    assert str(broken / DB_NAME) in capsys.readouterr().err
+
+    bad_state = tmp_path / "bad-state"
+    DataDir(str(bad_state)).close()
+    with sqlite3.connect(bad_state / DB_NAME) as db:
+        db.execute("INSERT INTO states VALUES ('emulator.services.sagemaker.state:SageMakerState', "
+                   "'123456789012', 'us-east-1', '{\"training_jobs\": {\"$t\": \"obj\", \"cls\": \"os:system\", \"d\": {}}}')")
+    assert _main("--data-dir", str(bad_state)) == 2
+    err = capsys.readouterr().err  # a class outside the emulator and moto is never instantiated
+    assert str(bad_state / DB_NAME) in err and "SageMakerState" in err and "refusing to load class 'os:system'" in err
+    with sqlite3.connect(bad_state / DB_NAME) as db:
+        db.execute("UPDATE states SET data='{not json'")
+    assert _main("--data-dir", str(bad_state)) == 2
+    assert "is not valid JSON" in capsys.readouterr().err
+
+
+def test_corrupt_body_file_refused_then_moved_aside_on_request(tmp_path) -> None:
+    data = tmp_path / "data"
+    with ServerProcess(str(data)) as server:
+        s3 = server.client("s3")
+        s3.create_bucket(Bucket="corrupt-me")
+        s3.put_object(Bucket="corrupt-me", Key="big.bin", Body=os.urandom(50_000))
+        server.kill()
+    (body,) = [os.path.join(d, f) for d, _, files in os.walk(data / "blobs") for f in files]
+    with open(body, "r+b") as f:
+        f.truncate(10)
+    refused = ServerProcess(str(data))
+    assert refused.process.wait(timeout=120) == 2
+    refused.kill()
+    assert body in refused.output() and "cannot start" in refused.output()
+    with ServerProcess(str(data), "--move-broken-data-aside") as server:
+        assert server.client("s3").list_buckets()["Buckets"] == []
+        server.kill()
+    aside = [p for p in os.listdir(tmp_path) if p.startswith("data.broken-")]
+    assert len(aside) == 1 and os.path.exists(tmp_path / aside[0] / "blobs")
+
+
+def test_interrupted_jobs_end_failed_after_a_restart(tmp_path) -> None:
+    """A training job, an Amazon ML model and an endpoint caught mid-way by a crash end in
+    their service's failed state, with a reason naming the restart."""
+    from datetime import datetime, timezone
+
+    from emulator.config import Config
+    from emulator.runtime import Emulator
+    from emulator.services.machinelearning.state import MachineLearningState, MLModel
+    from emulator.services.sagemaker.state import SageMakerState
+
+    now = datetime.now(timezone.utc)
+    first = Emulator(Config(data_dir=str(tmp_path)))
+    sm = first.store.get(SageMakerState, "123456789012", "eu-west-1")
+    sm.training_jobs["mid-flight"] = {"TrainingJobName": "mid-flight", "TrainingJobStatus": "InProgress",
+                                      "SecondaryStatus": "Training", "CreationTime": now,
+                                      "SecondaryStatusTransitions": [{"Status": "Training", "StartTime": now}]}
+    sm.endpoints["half-made"] = {"EndpointName": "half-made", "EndpointStatus": "Creating", "CreationTime": now}
+    ml = first.store.get(MachineLearningState, "123456789012", "eu-west-1")
+    ml.models["ml-mid"] = MLModel(id="ml-mid", name=None, created_by="x", request={}, status="INPROGRESS")
+    first.persistence.flush(first.store.partitions(), s3_accounts=[])
+    first.persistence.disk.close()  # no orderly shutdown: as after kill -9
+
+    second = Emulator(Config(data_dir=str(tmp_path)))
+    try:
+        job = second.store.get(SageMakerState, "123456789012", "eu-west-1").training_jobs["mid-flight"]
+        assert job["TrainingJobStatus"] == "Failed" and "restarted" in job["FailureReason"]
+        assert job["SecondaryStatusTransitions"][-1]["Status"] == "Failed"
+        endpoint = second.store.get(SageMakerState, "123456789012", "eu-west-1").endpoints["half-made"]
+        assert endpoint["EndpointStatus"] == "Failed" and "restarted" in endpoint["FailureReason"]
+        model = second.store.get(MachineLearningState, "123456789012", "eu-west-1").models["ml-mid"]
+        assert model.status == "FAILED" and "restarted" in model.message
+        assert isinstance(model.created_at, datetime)
+    finally:
+        second.shutdown()

@@ -19,8 +19,8 @@ import threading
 import time
 from typing import Any, Callable, Iterable
 
-from emulator.persistence.codec import Decoder, Encoder, resolve_class
-from emulator.persistence.disk import DataDir
+from emulator.persistence.codec import CodecError, Decoder, Encoder, resolve_class
+from emulator.persistence.disk import CorruptDataError, DataDir
 from emulator.persistence.moto_state import MotoPersistence
 from emulator.persistence.s3 import S3Persistence, s3_accounts
 
@@ -56,14 +56,20 @@ class Persistence:
         used: set[str] = set()
         store = self.emulator.store
         for kind, account, region, data in self.disk.states():
-            state_type = resolve_class(kind)
-            state = self._decode_state(state_type, data, decoder)
+            try:
+                state_type = resolve_class(kind)
+                state = self._decode_state(state_type, data, decoder)
+            except CodecError as exc:
+                raise CorruptDataError(f"{self.disk.db_path}: state {kind} of {account}/{region}: {exc}") from None
             store.put(state_type, account, region, state)
             self._state_text[(kind, account, region)] = json.dumps(data, sort_keys=True)
             used.update(_blob_refs(data))
             self.restored += 1
-        used |= self.s3.restore(decoder)
-        used |= self.moto.restore(decoder)
+        try:
+            used |= self.s3.restore(decoder)
+            used |= self.moto.restore(decoder)
+        except CodecError as exc:
+            raise CorruptDataError(f"{self.disk.db_path}: {exc}") from None
         for (kind, account, region), state in store.items():
             hook = getattr(state, "after_restart", None)
             if callable(hook):
