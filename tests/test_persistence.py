@@ -312,7 +312,8 @@ def test_corrupt_database_and_corrupt_state_are_refused_with_their_path(tmp_path
     DataDir(str(bad_state)).close()
     with sqlite3.connect(bad_state / DB_NAME) as db:
         db.execute("INSERT INTO states VALUES ('emulator.services.sagemaker.state:SageMakerState', "
-                   "'123456789012', 'us-east-1', '{\"training_jobs\": {\"$t\": \"obj\", \"cls\": \"os:system\", \"d\": {}}}')")
+                   "'123456789012', 'us-east-1', '{\"tables\": [], \"attrs\": {\"stop_requested\": "
+                   "{\"$t\": \"obj\", \"cls\": \"os:system\", \"d\": {}}}}')")
     assert _main("--data-dir", str(bad_state)) == 2
     err = capsys.readouterr().err  # a class outside the emulator and moto is never instantiated
     assert str(bad_state / DB_NAME) in err and "SageMakerState" in err and "refusing to load class 'os:system'" in err
@@ -362,7 +363,7 @@ def test_interrupted_jobs_end_failed_after_a_restart(tmp_path) -> None:
     sm.endpoints["half-made"] = {"EndpointName": "half-made", "EndpointStatus": "Creating", "CreationTime": now}
     ml = first.store.get(MachineLearningState, "123456789012", "eu-west-1")
     ml.models["ml-mid"] = MLModel(id="ml-mid", name=None, created_by="x", request={}, status="INPROGRESS")
-    first.persistence.flush(first.store.partitions(), s3_accounts=[])
+    first.persistence.flush(first.store.partitions(), None, s3_accounts=[])  # every entry
     first.persistence.disk.close()  # no orderly shutdown: as after kill -9
 
     second = Emulator(Config(data_dir=str(tmp_path)))

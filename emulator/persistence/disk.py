@@ -30,6 +30,8 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS states (kind TEXT NOT NULL, account TEXT NOT NULL, region TEXT NOT NULL,
     data TEXT NOT NULL, PRIMARY KEY (kind, account, region));
+CREATE TABLE IF NOT EXISTS entries (kind TEXT NOT NULL, account TEXT NOT NULL, region TEXT NOT NULL,
+    attr TEXT NOT NULL, key TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (kind, account, region, attr, key));
 CREATE TABLE IF NOT EXISTS records (space TEXT NOT NULL, account TEXT NOT NULL, name TEXT NOT NULL,
     data TEXT NOT NULL, PRIMARY KEY (space, account, name));
 """
@@ -182,6 +184,14 @@ class DataDir:
         for kind, account, region, data in rows:
             yield kind, account, region, self._json(data, f"state {kind} of {account}/{region}")
 
+    def entries(self) -> Iterator[tuple[str, str, str, str, Any, Any]]:
+        """(kind, account, region, attribute, key, value) of every stored dict entry of a state."""
+        with self._lock:
+            rows = self._db.execute("SELECT kind, account, region, attr, key, data FROM entries").fetchall()
+        for kind, account, region, attr, key, data in rows:
+            what = f"entry {attr}[{key}] of state {kind} of {account}/{region}"
+            yield kind, account, region, attr, self._json(key, what), self._json(data, what)
+
     def records(self, space: str) -> Iterator[tuple[str, str, Any]]:
         with self._lock:
             rows = self._db.execute("SELECT account, name, data FROM records WHERE space=?", (space,)).fetchall()
@@ -199,6 +209,7 @@ class DataDir:
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             self._db.execute("DELETE FROM states")
+            self._db.execute("DELETE FROM entries")
             self._db.execute("DELETE FROM records")
             self._db.execute("COMMIT")
         shutil.rmtree(os.path.join(self.path, "blobs"), ignore_errors=True)
@@ -221,9 +232,15 @@ class _Transaction:
         self.store = store
         self.ops: list[tuple[str, tuple[Any, ...]]] = []
 
-    def put_state(self, kind: str, account: str, region: str, data: Any) -> None:
-        self.ops.append(("INSERT OR REPLACE INTO states VALUES (?, ?, ?, ?)",
-                         (kind, account, region, json.dumps(data, separators=(",", ":")))))
+    def put_state(self, kind: str, account: str, region: str, text: str) -> None:
+        self.ops.append(("INSERT OR REPLACE INTO states VALUES (?, ?, ?, ?)", (kind, account, region, text)))
+
+    def put_entry(self, kind: str, account: str, region: str, attr: str, key: str, text: str) -> None:
+        self.ops.append(("INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?, ?)", (kind, account, region, attr, key, text)))
+
+    def delete_entry(self, kind: str, account: str, region: str, attr: str, key: str) -> None:
+        self.ops.append(("DELETE FROM entries WHERE kind=? AND account=? AND region=? AND attr=? AND key=?",
+                         (kind, account, region, attr, key)))
 
     def put_record(self, space: str, account: str, name: str, data: Any) -> None:
         self.ops.append(("INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?)",

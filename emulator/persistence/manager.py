@@ -23,6 +23,8 @@ from emulator.persistence.codec import CodecError, Decoder, Encoder, resolve_cla
 from emulator.persistence.disk import CorruptDataError, DataDir
 from emulator.persistence.moto_state import MotoPersistence
 from emulator.persistence.s3 import S3Persistence, s3_accounts
+from emulator.persistence.tracking import ALL, TrackingDict, recorder, set_recorder
+from emulator.store import StateKey
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +47,11 @@ class Persistence:
         self.moto = MotoPersistence(self.disk, self.encoder)
         self._local = threading.local()
         self._flush_lock = threading.Lock()
-        self._state_text: dict[tuple[str, str, str], str] = {}
+        self._prepare_lock = threading.Lock()
+        self._head_text: dict[StateKey, str] = {}  # last written plain attributes per state
+        self._entry_text: dict[tuple[StateKey, str, str], str] = {}  # last written text per dict entry
+        self._stored_keys: dict[tuple[StateKey, str], set[str]] = {}  # entry keys on disk per dict
+        self._prepared: set[int] = set()  # states whose dicts are tracked
         self.restored = 0
 
     # -------------------------------------------------------------- loading
@@ -55,17 +61,25 @@ class Persistence:
         decoder = Decoder(self.disk)
         used: set[str] = set()
         store = self.emulator.store
-        for kind, account, region, data in self.disk.states():
-            try:
-                state_type = resolve_class(kind)
-                state = self._decode_state(state_type, data, decoder)
-            except CodecError as exc:
-                raise CorruptDataError(f"{self.disk.db_path}: state {kind} of {account}/{region}: {exc}") from None
-            store.put(state_type, account, region, state)
-            self._state_text[(kind, account, region)] = json.dumps(data, sort_keys=True)
-            used.update(_blob_refs(data))
-            self.restored += 1
+        heads: dict[StateKey, Any] = {}
+        tables: dict[StateKey, dict[str, TrackingDict]] = {}
         try:
+            for kind, account, region, data in self.disk.states():
+                heads[(kind, account, region)] = data
+                used.update(_blob_refs(data))
+            for kind, account, region, attr, key, data in self.disk.entries():
+                skey = (kind, account, region)
+                table = tables.setdefault(skey, {}).setdefault(attr, TrackingDict(token=(skey, attr)))
+                dict.__setitem__(table, decoder.decode(key), decoder.decode(data))
+                self._entry_text[(skey, attr, json.dumps(key))] = json.dumps(data)
+                used.update(_blob_refs(data))
+            for skey, head in heads.items():
+                state_type = resolve_class(skey[0])
+                state = self._decode_state(state_type, head, tables.get(skey, {}), skey, decoder)
+                store.put(state_type, skey[1], skey[2], state)
+                self._prepared.add(id(state))
+                self._head_text[skey] = json.dumps(head)
+                self.restored += 1
             used |= self.s3.restore(decoder)
             used |= self.moto.restore(decoder)
         except CodecError as exc:
@@ -80,61 +94,86 @@ class Persistence:
                  time.monotonic() - started)
 
     @staticmethod
-    def _decode_state(state_type: type, data: dict[str, Any], decoder: Decoder) -> Any:
+    def _decode_state(state_type: type, head: dict[str, Any], tables: dict[str, TrackingDict], key: StateKey,
+                      decoder: Decoder) -> Any:
         state = state_type()
         transient = set(getattr(state_type, "transient_fields", ()))
-        for name, value in data.items():
-            if name in transient:
-                continue
-            decoded = decoder.decode(value)
-            current = getattr(state, name, None)
-            if decoded is None and current is not None and type(current).__name__ in ("lock", "RLock", "Future"):
-                continue
-            setattr(state, name, decoded)
+        try:
+            for name, value in head["attrs"].items():
+                if name in transient:
+                    continue
+                decoded = decoder.decode(value)
+                if decoded is None and getattr(state, name, None) is not None:
+                    continue  # a lock or future: the fresh instance's own
+                setattr(state, name, decoded)
+            for name in head["tables"]:
+                if name not in transient:
+                    setattr(state, name, tables.get(name) or TrackingDict(token=(key, name)))
+        except CodecError as exc:
+            raise CodecError(f"state {key[0]} of {key[1]}/{key[2]}: {exc}") from None
+        except (KeyError, TypeError) as exc:
+            raise CodecError(f"state {key[0]} of {key[1]}/{key[2]}: malformed ({exc})") from None
         return state
 
     # ------------------------------------------------------ request tracking
-    def touched(self, key: tuple[str, str, str]) -> None:
-        """Called by the store whenever a state is looked up."""
+    def touched(self, key: StateKey) -> None:
+        """Called by the store whenever a state is looked up: record it, track its dicts."""
         current = getattr(self._local, "touched", None)
         if current is not None:
             current.add(key)
+        state = self.emulator.store.peek(key)
+        if state is not None and id(state) not in self._prepared:
+            with self._prepare_lock:
+                if id(state) not in self._prepared:
+                    _track_dicts(state, key)
+                    self._prepared.add(id(state))
 
-    def begin(self) -> set[tuple[str, str, str]]:
-        touched: set[tuple[str, str, str]] = set()
-        self._local.touched = touched
-        return touched
+    def begin(self) -> None:
+        self._local.touched = set()
+        set_recorder(set())
 
-    def end(self) -> set[tuple[str, str, str]]:
+    def end(self) -> tuple[set[StateKey], set[tuple[Any, str, Any]]]:
         touched = getattr(self._local, "touched", None) or set()
+        entries = recorder() or set()
         self._local.touched = None
-        return touched
+        set_recorder(None)
+        return touched, entries
 
     def wrap_job(self, fn: Callable[[], Any]) -> Callable[[], Any]:
-        """A job that, when done, flushes the states of the request that submitted it."""
+        """A job that, when done, flushes the states and entries of the request that submitted
+        it and every entry it reached itself."""
         touched = set(getattr(self._local, "touched", None) or ())
+        submitted = set(recorder() or ())
 
         def run() -> Any:
+            entries = set(submitted)
+            set_recorder(entries)
             try:
                 return fn()
             finally:
+                set_recorder(None)
                 try:
-                    self.flush(touched, s3_accounts=None, moto_all=True)
+                    self.flush(touched, entries, s3_accounts=None, moto_all=True)
                 except Exception:  # noqa: BLE001 - never kill the worker
                     log.exception("persisting a job's result failed")
 
         return run
 
     # -------------------------------------------------------------- writing
-    def flush(self, states: Iterable[tuple[str, str, str]], s3_accounts: list[tuple[str, list[str] | None]] | None = (),
+    def flush(self, states: Iterable[StateKey], entries: Iterable[tuple[Any, str, Any]] | None = (),
+              s3_accounts: list[tuple[str, list[str] | None]] | None = (),
               moto: Iterable[tuple[str, str]] = (), moto_all: bool = False) -> None:
-        """Write the given states, S3 accounts (None: all) and moto backends in one transaction."""
+        """Write the given states (their marked entries; all when ``entries`` is None), S3
+        accounts (None: all) and moto backends in one transaction."""
+        marked: dict[StateKey, dict[str, set[Any]]] = {}
+        for skey, attr, key in entries or ():
+            marked.setdefault(skey, {}).setdefault(attr, set()).add(key)
         with self._flush_lock:
             tx = self.disk.transaction()
-            for key in states:
-                state = self.emulator.store.peek(key)
+            for skey in set(states) | set(marked):
+                state = self.emulator.store.peek(skey)
                 if state is not None:
-                    self._queue_state(tx, key, state)
+                    self._queue_state(tx, skey, state, None if entries is None else marked.get(skey, {}))
             if s3_accounts is None:
                 for account in _all_s3_accounts():
                     self.s3.capture(tx, account)
@@ -149,22 +188,63 @@ class Persistence:
             tx.commit()
 
     def flush_all(self) -> None:
-        self.flush([key for key, _ in self.emulator.store.items()], s3_accounts=None, moto_all=True)
+        self.flush([key for key, _ in self.emulator.store.items()], None, s3_accounts=None, moto_all=True)
 
-    def _queue_state(self, tx: Any, key: tuple[str, str, str], state: Any) -> None:
+    def _queue_state(self, tx: Any, skey: StateKey, state: Any, marked: dict[str, set[Any]] | None) -> None:
+        """Queue the state's plain attributes and the marked (None: all) entries of its dicts."""
         transient = set(getattr(type(state), "transient_fields", ()))
         with _lock_of(state):
-            data = {name: self.encoder.encode(value) for name, value in vars(state).items() if name not in transient}
-        text = json.dumps(data, sort_keys=True)
-        if self._state_text.get(key) != text:
-            tx.put_state(*key, data)
-            self._state_text[key] = text
+            attrs, tables = {}, []
+            for name, value in list(vars(state).items()):
+                if name in transient:
+                    continue
+                if type(value) is dict:  # replaced since it was tracked: track the new one, write it all
+                    value = TrackingDict(value, token=(skey, name))
+                    setattr(state, name, value)
+                    marked = {**(marked or {}), name: {ALL}} if marked is not None else None
+                if isinstance(value, TrackingDict):
+                    tables.append(name)
+                    keys = None if marked is None else marked.get(name, set())
+                    self._queue_entries(tx, skey, name, value, keys)
+                else:
+                    attrs[name] = self.encoder.encode(value)
+        head = json.dumps({"attrs": attrs, "tables": sorted(tables)})
+        if self._head_text.get(skey) != head:
+            tx.put_state(*skey, head)
+            self._head_text[skey] = head
+
+    def _queue_entries(self, tx: Any, skey: StateKey, attr: str, table: TrackingDict, keys: set[Any] | None) -> None:
+        stored = self._stored_keys.setdefault((skey, attr), set())
+        current = dict(dict.items(table))
+        if keys is None or ALL in keys:
+            key_texts = {json.dumps(self.encoder.encode(k)): k for k in current}
+            for gone in stored - set(key_texts):
+                tx.delete_entry(*skey, attr, gone)
+                self._entry_text.pop((skey, attr, gone), None)
+            stored.intersection_update(key_texts)
+            items = key_texts.items()
+        else:
+            items = [(json.dumps(self.encoder.encode(k)), k) for k in keys if _hashable(k)]
+        for ktext, key in items:
+            if key in current:
+                text = json.dumps(self.encoder.encode(current[key]))
+                if self._entry_text.get((skey, attr, ktext)) != text:
+                    tx.put_entry(*skey, attr, ktext, text)
+                    self._entry_text[(skey, attr, ktext)] = text
+                stored.add(ktext)
+            elif ktext in stored or keys is not None:
+                tx.delete_entry(*skey, attr, ktext)
+                self._entry_text.pop((skey, attr, ktext), None)
+                stored.discard(ktext)
 
     def wipe(self) -> None:
         """Forget everything on disk (reset)."""
         with self._flush_lock:
             self.disk.wipe()
-            self._state_text.clear()
+            self._head_text.clear()
+            self._entry_text.clear()
+            self._stored_keys.clear()
+            self._prepared.clear()
             self.s3.forget()
             self.moto.forget()
             self.encoder.forget()
@@ -187,6 +267,21 @@ class _NoLock:
 def _lock_of(state: Any) -> Any:
     lock = getattr(state, "lock", None)
     return lock if hasattr(lock, "__enter__") else _NoLock()
+
+
+def _track_dicts(state: Any, key: StateKey) -> None:
+    transient = set(getattr(type(state), "transient_fields", ()))
+    for name, value in list(vars(state).items()):
+        if type(value) is dict and name not in transient:
+            setattr(state, name, TrackingDict(value, token=(key, name)))
+
+
+def _hashable(key: Any) -> bool:
+    try:
+        hash(key)
+        return key is not ALL
+    except TypeError:
+        return False
 
 
 def _all_s3_accounts() -> list[str]:

@@ -28,12 +28,13 @@ class PersistingApp:
         try:
             result = self.app(environ, start_response)
         finally:
-            touched = persistence.end()
-        self._flush(persistence, environ, touched)
+            touched, entries = persistence.end()
+        self._flush(persistence, environ, touched, entries)
         return result
 
     @staticmethod
-    def _flush(persistence: Persistence, environ: dict[str, Any], touched: set[tuple[str, str, str]]) -> None:
+    def _flush(persistence: Persistence, environ: dict[str, Any], touched: set[tuple[str, str, str]],
+               entries: set[tuple[Any, str, Any]]) -> None:
         method = environ.get("REQUEST_METHOD", "GET")
         if method in ("GET", "HEAD", "OPTIONS"):
             return
@@ -54,4 +55,4 @@ class PersistingApp:
         service = _MOTO_SERVICES.get(signing or "") or (operation[0] if operation else None)
         if service in BACKENDS:
             moto.append((service, caller.account_id))
-        persistence.flush(touched, s3_accounts=s3, moto=moto)
+        persistence.flush(touched, entries, s3_accounts=s3, moto=moto)
