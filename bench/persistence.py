@@ -115,10 +115,11 @@ def main() -> None:
         t = time.perf_counter()
         listed = client("s3", ports["on"]).list_objects_v2(Bucket="big")["KeyCount"]
         first_answer = full + time.perf_counter() - t
-        full_rss = rss_mb(servers["on"].pid)
         empty_dir = os.path.join(root, "empty")
         servers["off"], empty = start(empty_dir, ports["off"])
-        empty_rss = rss_mb(servers["off"].pid)
+        client("s3", ports["off"]).list_buckets()
+        time.sleep(5)  # both finish their background warm-up (pandas, scikit-learn) before RSS is read
+        full_rss, empty_rss = rss_mb(servers["on"].pid), rss_mb(servers["off"].pid)
         print(f"restart after kill -9 with {stored:.0f} MB on disk ({listed} objects in the bucket listed):")
         print(f"  start -> first ListObjectsV2 {first_answer:5.2f} s   (empty data dir: start {empty:5.2f} s)")
         print(f"  RSS after restart            {full_rss:5.0f} MB  (empty data dir: {empty_rss:.0f} MB)")
