@@ -161,7 +161,7 @@ class _Ledger:
         self.unknown: set[tuple[str, str]] = set()
 
 
-_KINDS = ("s3", "model", "role", "database")
+_KINDS = ("s3", "model", "role", "database", "training")
 
 
 def _create(clients: dict, kind: str, name: str) -> None:
@@ -172,6 +172,10 @@ def _create(clients: dict, kind: str, name: str) -> None:
                                           PrimaryContainer={"Image": KNN_IMAGE})
     elif kind == "role":
         clients["iam"].create_role(RoleName=name, AssumeRolePolicyDocument="{}")
+    elif kind == "training":  # a real (tiny) k-NN training job
+        clients["sagemaker"].create_training_job(**training_request(
+            name, KNN_IMAGE, {"k": "1", "sample_size": "20", "predictor_type": "classifier"},
+            [channel("train", "s3://load/train/")], "s3://load/out"))
     else:
         clients["glue"].create_database(DatabaseInput={"Name": name})
 
@@ -197,6 +201,10 @@ def _existing(server: ServerProcess) -> set[tuple[str, str]]:
         found |= {("role", r["RoleName"]) for r in page["Roles"]}
     for page in server.client("glue").get_paginator("get_databases").paginate():
         found |= {("database", d["Name"]) for d in page["DatabaseList"]}
+    for page in server.client("sagemaker").get_paginator("list_training_jobs").paginate():
+        for job in page["TrainingJobSummaries"]:
+            assert job["TrainingJobStatus"] in ("Completed", "Failed")  # never stuck in progress
+            found.add(("training", job["TrainingJobName"]))
     return found
 
 
@@ -218,8 +226,10 @@ def _load(clients: dict, ledger: _Ledger, worker: int, prefix: str, seed: int, s
     for n in range(200):
         if stop.is_set():
             return
-        if mine and rng.random() < 0.35:
-            item = mine.pop(rng.randrange(len(mine)))
+        deletable = [m for m in mine if m[0] != "training"]
+        if deletable and rng.random() < 0.35:
+            item = deletable[rng.randrange(len(deletable))]
+            mine.remove(item)
             action, present = _delete, False
         else:
             kind = _KINDS[rng.randrange(len(_KINDS))]
@@ -240,7 +250,7 @@ def _load(clients: dict, ledger: _Ledger, worker: int, prefix: str, seed: int, s
 @pytest.mark.parametrize("rounds", [3])
 def test_every_answered_write_survives_kill_9_under_load(tmp_path, rounds: int) -> None:
     """16 client threads create and delete S3 objects, SageMaker models, IAM roles and Glue
-    databases; the server is killed -9 at a random moment; after the restart every answered
+    databases, and run k-NN training jobs; the server is killed -9 at a random moment; after the restart every answered
     create is there and every answered delete is gone. Several seeds, one data directory."""
     import random
     import threading
@@ -249,6 +259,8 @@ def test_every_answered_write_survives_kill_9_under_load(tmp_path, rounds: int) 
     data, ledger, port = str(tmp_path / "data"), _Ledger(), None
     server = ServerProcess(data).wait()
     server.client("s3").create_bucket(Bucket="load")
+    rows = "".join(f"{i % 3},{i * 0.1:.1f},{i % 5},{i % 7},{i % 2}\n" for i in range(30))
+    server.client("s3").put_object(Bucket="load", Key="train/train.csv", Body=rows)
     port = server.port  # every restart on the same port: the clients are built once
     clients = _clients(server.url)  # boto3 clients are thread-safe: one set for the 16 threads
     try:

@@ -231,6 +231,11 @@ class _Transaction:
     def __init__(self, store: DataDir) -> None:
         self.store = store
         self.ops: list[tuple[str, tuple[Any, ...]]] = []
+        self.callbacks: list[Any] = []
+
+    def on_commit(self, fn: Any) -> None:
+        """Run ``fn`` once the transaction committed (in-memory caches follow the disk)."""
+        self.callbacks.append(fn)
 
     def put_state(self, kind: str, account: str, region: str, text: str) -> None:
         self.ops.append(("INSERT OR REPLACE INTO states VALUES (?, ?, ?, ?)", (kind, account, region, text)))
@@ -254,8 +259,13 @@ class _Transaction:
                          (space, account, len(prefix), prefix)))
 
     def commit(self) -> None:
-        if not self.ops:
-            return
+        if self.ops:
+            self._write()
+        for fn in self.callbacks:
+            fn()
+        self.callbacks.clear()
+
+    def _write(self) -> None:
         db = self.store._db
         with self.store._lock:
             db.execute("BEGIN IMMEDIATE")

@@ -168,24 +168,37 @@ class Persistence:
         marked: dict[StateKey, dict[str, set[Any]]] = {}
         for skey, attr, key in entries or ():
             marked.setdefault(skey, {}).setdefault(attr, set()).add(key)
+        states = set(states)
         with self._flush_lock:
-            tx = self.disk.transaction()
-            for skey in set(states) | set(marked):
-                state = self.emulator.store.peek(skey)
-                if state is not None:
-                    self._queue_state(tx, skey, state, None if entries is None else marked.get(skey, {}))
-            if s3_accounts is None:
-                for account in _all_s3_accounts():
-                    self.s3.capture(tx, account)
-            else:
-                for account, buckets in s3_accounts:
-                    self.s3.capture(tx, account, buckets)
-            if moto_all:
-                self.moto.capture_all(tx)
-            else:
-                for service, account in moto:
-                    self.moto.capture(tx, service, account)
-            tx.commit()
+            for attempt in range(5):
+                try:
+                    self._flush_once(states, marked, entries is None, s3_accounts, list(moto), moto_all)
+                    return
+                except RuntimeError as exc:  # a dict changed size while being read: read it again
+                    if "changed size" not in str(exc) or attempt == 4:
+                        raise
+
+    def _flush_once(self, states: set[StateKey], marked: dict[StateKey, dict[str, set[Any]]], everything: bool,
+                    s3_accounts: list[tuple[str, list[str] | None]] | None, moto: Iterable[tuple[str, str]],
+                    moto_all: bool) -> None:
+        """Queue everything, then commit; in-memory caches change only once it committed."""
+        tx = self.disk.transaction()
+        for skey in states | set(marked):
+            state = self.emulator.store.peek(skey)
+            if state is not None:
+                self._queue_state(tx, skey, state, None if everything else marked.get(skey, {}))
+        if s3_accounts is None:
+            for account in _all_s3_accounts():
+                self.s3.capture(tx, account)
+        else:
+            for account, buckets in s3_accounts:
+                self.s3.capture(tx, account, buckets)
+        if moto_all:
+            self.moto.capture_all(tx)
+        else:
+            for service, account in moto:
+                self.moto.capture(tx, service, account)
+        tx.commit()
 
     def flush_all(self) -> None:
         self.flush([key for key, _ in self.emulator.store.items()], None, s3_accounts=None, moto_all=True)
@@ -211,31 +224,44 @@ class Persistence:
         head = json.dumps({"attrs": attrs, "tables": sorted(tables)})
         if self._head_text.get(skey) != head:
             tx.put_state(*skey, head)
-            self._head_text[skey] = head
+            tx.on_commit(lambda: self._head_text.__setitem__(skey, head))
 
     def _queue_entries(self, tx: Any, skey: StateKey, attr: str, table: TrackingDict, keys: set[Any] | None) -> None:
-        stored = self._stored_keys.setdefault((skey, attr), set())
+        """Queue writes of the given entries (None or ALL: every entry, and deletions of the gone)."""
+        stored = self._stored_keys.get((skey, attr), set())
         current = dict(dict.items(table))
+        written: dict[str, str | None] = {}  # key text -> entry text, None for deleted
         if keys is None or ALL in keys:
             key_texts = {json.dumps(self.encoder.encode(k)): k for k in current}
-            for gone in stored - set(key_texts):
-                tx.delete_entry(*skey, attr, gone)
-                self._entry_text.pop((skey, attr, gone), None)
-            stored.intersection_update(key_texts)
-            items = key_texts.items()
+            written.update({gone: None for gone in stored - set(key_texts)})
+            items = list(key_texts.items())
         else:
             items = [(json.dumps(self.encoder.encode(k)), k) for k in keys if _hashable(k)]
         for ktext, key in items:
             if key in current:
                 text = json.dumps(self.encoder.encode(current[key]))
                 if self._entry_text.get((skey, attr, ktext)) != text:
-                    tx.put_entry(*skey, attr, ktext, text)
-                    self._entry_text[(skey, attr, ktext)] = text
-                stored.add(ktext)
-            elif ktext in stored or keys is not None:
+                    written[ktext] = text
+            else:
+                written[ktext] = None
+        for ktext, text in written.items():
+            if text is None:
                 tx.delete_entry(*skey, attr, ktext)
-                self._entry_text.pop((skey, attr, ktext), None)
-                stored.discard(ktext)
+            else:
+                tx.put_entry(*skey, attr, ktext, text)
+
+        def remember() -> None:
+            on_disk = self._stored_keys.setdefault((skey, attr), set())
+            for ktext, text in written.items():
+                if text is None:
+                    on_disk.discard(ktext)
+                    self._entry_text.pop((skey, attr, ktext), None)
+                else:
+                    on_disk.add(ktext)
+                    self._entry_text[(skey, attr, ktext)] = text
+
+        if written:
+            tx.on_commit(remember)
 
     def wipe(self) -> None:
         """Forget everything on disk (reset)."""

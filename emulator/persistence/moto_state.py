@@ -55,14 +55,14 @@ class MotoPersistence:
             try:
                 data = {attr: self.encoder.encode(getattr(backend, attr)) for attr in BACKENDS[service][2]
                         if hasattr(backend, attr)}
-            except (RecursionError, TypeError, ValueError) as exc:
+            except (RecursionError, TypeError, ValueError) as exc:  # not data moto can rebuild
                 log.warning("cannot persist moto %s of %s/%s: %s", service, account, region, exc)
                 continue
             text = json.dumps(data, sort_keys=True, default=str)
             key = f"{service}/{region}"
             if self._text.get((account, key)) != text:
                 tx.put_record(SPACE, account, key, data)
-                self._text[(account, key)] = text
+                tx.on_commit(lambda key=key, text=text: self._text.__setitem__((account, key), text))
 
     def capture_all(self, tx: Any) -> None:
         for service in BACKENDS:

@@ -129,8 +129,8 @@ class S3Persistence:
                 if (account, name) in self._buckets:
                     tx.delete_record(BUCKETS, account, name)
                     tx.delete_records_with_prefix(KEYS, account, name + "/")
-                    self._buckets.pop((account, name), None)
-                    self._keys.pop((account, name), None)
+                    tx.on_commit(lambda name=name: (self._buckets.pop((account, name), None),
+                                                    self._keys.pop((account, name), None)))
                 continue
             self._capture_bucket(tx, account, name, bucket)
 
@@ -139,18 +139,30 @@ class S3Persistence:
         text = json.dumps(data, sort_keys=True)
         if self._buckets.get((account, name)) != text:
             tx.put_record(BUCKETS, account, name, data)
-            self._buckets[(account, name)] = text
-        known = self._keys.setdefault((account, name), {})
+            tx.on_commit(lambda: self._buckets.__setitem__((account, name), text))
+        known = self._keys.get((account, name), {})
         current: dict[str, list[Any]] = {k: list(bucket.keys.getlist(k)) for k in list(bucket.keys.keys())}
+        changes: dict[str, tuple[Any, ...] | None] = {}
         for key in set(known) - set(current):
             tx.delete_record(KEYS, account, f"{name}/{key}")
-            del known[key]
+            changes[key] = None
         for key, versions in current.items():
             fingerprint = tuple((id(v), getattr(v, "last_modified", None), getattr(v, "_etag", None)) for v in versions)
             if known.get(key) == fingerprint:
                 continue
             tx.put_record(KEYS, account, f"{name}/{key}", [self._version(v) for v in versions])
-            known[key] = fingerprint
+            changes[key] = fingerprint
+
+        def remember() -> None:
+            cache = self._keys.setdefault((account, name), {})
+            for key, fingerprint in changes.items():
+                if fingerprint is None:
+                    cache.pop(key, None)
+                else:
+                    cache[key] = fingerprint
+
+        if changes:
+            tx.on_commit(remember)
 
     def _version(self, key: Any) -> dict[str, Any]:
         from moto.s3.models import FakeKey
