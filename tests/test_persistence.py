@@ -294,9 +294,18 @@ def test_every_answered_write_survives_kill_9_under_load(tmp_path, rounds: int) 
 
 # ------------------------------------------------------------------ refusing bad directories
 def _main(*args: str) -> int:
+    """The command line in-process (it refuses before serving); the root logger is put back."""
+    import logging
+
     from emulator.__main__ import main
 
-    return main(["--port", "0", *args])
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        return main(["--port", "0", *args])
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
 
 
 def test_newer_format_is_refused_with_a_clear_message(tmp_path, capsys) -> None:

@@ -32,10 +32,6 @@ READ_ONLY_PREFIXES = ("Describe", "Get", "List", "Search", "Predict", "Invoke", 
 RESTART_REASON = "The emulator restarted while this job was running"
 
 
-def _transient_value(value: Any) -> bool:
-    return False
-
-
 class Persistence:
     """Connects one emulator's store, job runner and moto's backends to a data directory."""
 
