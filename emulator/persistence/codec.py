@@ -19,6 +19,7 @@ import enum
 import importlib
 import logging
 import threading
+import weakref
 from concurrent.futures import Future
 from typing import Any, Callable, Protocol
 
@@ -66,7 +67,7 @@ class Encoder:
     def __init__(self, blobs: BlobSink | None, transient: Callable[[Any], bool] | None = None) -> None:
         self.blobs = blobs
         self.transient = transient
-        self._memo: dict[int, tuple[Any, Any]] = {}  # id -> (object, encoding) of immutable engine objects
+        self._memo: dict[int, tuple[Any, Any]] = {}  # id -> (weak ref, encoding) of immutable engine objects
         self._seen: dict[int, int] = {}  # objects already encoded in this call (shared or cyclic references)
         self._depth = 0
 
@@ -126,11 +127,15 @@ class Encoder:
         if isinstance(value, (Future, threading.Event, threading.Thread)) or (self.transient and self.transient(value)):
             return None
         memo = self._memo.get(id(value))
-        if memo is not None and memo[0] is value:
+        if memo is not None and memo[0]() is value:
             return memo[1]
         encoded = self._encode_object(value)
-        if encoded.get("$t") in ("bytesobj", "ndarray", "dataframe"):
-            self._memo[id(value)] = (value, encoded)  # engine objects are not mutated once built
+        if encoded.get("$t") in ("bytesobj", "ndarray", "dataframe"):  # engine objects are not mutated once built
+            try:  # remembered while the object lives, forgotten with it
+                ref = weakref.ref(value, lambda _, key=id(value): self._memo.pop(key, None))
+            except TypeError:
+                return encoded
+            self._memo[id(value)] = (ref, encoded)
         return encoded
 
     def _encode_object(self, value: Any) -> dict[str, Any]:
