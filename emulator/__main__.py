@@ -25,6 +25,9 @@ def _parser(base: Config) -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int, default=base.port, help=f"port (default {base.port}; EMULATOR_PORT)")
     parser.add_argument("--region", default=base.region, help="region for unsigned requests (EMULATOR_REGION)")
     parser.add_argument("--data-dir", default=base.data_dir, help="state directory, created if missing (EMULATOR_DATA_DIR)")
+    parser.add_argument("--move-broken-data-aside", action="store_true", default=base.move_broken_data_aside,
+                        help="if --data-dir cannot be loaded, rename it DIR.broken-<time> and start empty "
+                             "(default: refuse to start)")
     parser.add_argument("--job-grace-seconds", type=float, default=base.job_grace_seconds,
                         help="how long a create call waits for its job (EMULATOR_JOB_GRACE_SECONDS)")
     parser.add_argument("--max-workers", type=int, default=base.max_workers,
@@ -63,6 +66,7 @@ def parse_args(argv: list[str] | None = None) -> Config:
     except ValueError as exc:
         parser.error(str(exc))
     return Config(host=args.host, port=args.port, region=args.region, data_dir=args.data_dir,
+                  move_broken_data_aside=args.move_broken_data_aside,
                   job_grace_seconds=args.job_grace_seconds, max_workers=args.max_workers,
                   log_level=args.log_level, log_format=args.log_format, databases=databases,
                   job_memory_mb=args.job_memory_mb, glue_job_minute_seconds=args.glue_job_minute_seconds)
@@ -135,11 +139,23 @@ def main(argv: list[str] | None = None) -> int:
     """Run the emulator until SIGINT or SIGTERM (or start it detached with ``--background``), then
     stop within seconds: no new requests, running jobs ended (their state says why), one log line."""
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["snapshot"]:
+        from emulator.persistence.cli import snapshot_main
+
+        return snapshot_main(argv[1:])
     config = parse_args(argv)
     if "--background" in argv:
         return start_background(argv, config)
     configure_logging(config.log_level, config.log_format)
-    app = create_app(config)
+    try:
+        app = create_app(config)
+    except Exception as exc:  # an unusable --data-dir: say which file, never serve half a state
+        from emulator.persistence.disk import DataDirError
+
+        if not isinstance(exc, (DataDirError, ValueError)):
+            raise
+        print(f"aws-ml-emulator: cannot start: {exc}", file=sys.stderr)
+        return 2
     server = make_server(config.host, config.port, app, threaded=True)
     print(banner(config, server.server_port, service_summary(app.emulator)), flush=True)  # type: ignore[attr-defined]
     signal.signal(signal.SIGINT, _on_signal)

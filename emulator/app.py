@@ -10,6 +10,7 @@ from emulator.config import Config
 from emulator.engines import warm_up
 from emulator.gateway import AwsGateway
 from emulator.home import HomePage
+from emulator.persistence.wsgi import PersistingApp
 from emulator.protocol.models import service_model
 from emulator.request_log import RequestLog
 from emulator.runtime import Emulator
@@ -62,5 +63,5 @@ def create_app(config: Config | None = None) -> Flask:
 
     register_console(app, emulator)
     gateway = AwsGateway(emulator, app.wsgi_app)
-    app.wsgi_app = RequestLog(HomePage(gateway), emulator.config.region)  # type: ignore[method-assign]
+    app.wsgi_app = RequestLog(HomePage(PersistingApp(gateway, emulator)), emulator.config.region)  # type: ignore[method-assign]
     return app

@@ -20,6 +20,7 @@ class Config:
     port: int = DEFAULT_PORT
     region: str = "us-east-1"
     data_dir: str | None = None
+    move_broken_data_aside: bool = False  # start empty if --data-dir cannot be loaded (keeps it as DIR.broken-*)
     job_grace_seconds: float = 10.0
     max_workers: int = 8
     log_level: str = "info"

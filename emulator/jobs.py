@@ -54,9 +54,13 @@ class JobRunner:
 
         return workers.run(fn, *args, cancel=cancelled, timeout=timeout, on_wait=on_wait, on_start=on_start,
                            memory_mb=self.memory_mb, **kwargs)
+        self.wrap: Callable[[Callable[[], Any]], Callable[[], Any]] | None = None
+        """Applied to every job at submission (persistence flushes a job's states when it ends)."""
 
     def submit(self, fn: Callable[[], Any], after: Iterable[Future] = ()) -> Future:
         """Run ``fn`` in the background once every future in ``after`` is done."""
+        if self.wrap is not None:
+            fn = self.wrap(fn)
         pending = [f for f in after if f is not None]
         if not pending:
             return self._pool.submit(self._guarded, fn)

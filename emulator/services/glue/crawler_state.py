@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 
 
@@ -22,3 +23,16 @@ class CrawlerState:
     stop_requested: set[str] = field(default_factory=set)
     classifiers: dict[str, dict[str, Any]] = field(default_factory=dict)
     """GetClassifier-shaped: ``{"CsvClassifier": {...}}`` (one member set)."""
+
+    def after_restart(self, account_id: str, region: str) -> None:
+        """--data-dir restart: a crawl the restart interrupted ends FAILED, its crawler READY."""
+        reason = "The emulator restarted while this crawl was running."
+        ended = datetime.now(timezone.utc)
+        for name, crawler in self.crawlers.items():
+            if crawler.get("State") not in ("RUNNING", "STOPPING"):
+                continue
+            crawls = self.crawls.get(name) or []
+            if crawls and crawls[-1].get("State") == "RUNNING":
+                crawls[-1].update(State="FAILED", EndTime=ended, ErrorMessage=reason)
+            crawler.update(State="READY", CrawlElapsedTime=0)
+            crawler["LastCrawl"] = {**(crawler.get("LastCrawl") or {}), "Status": "FAILED", "ErrorMessage": reason}

@@ -154,6 +154,13 @@ class MachineLearningState:
         self.evaluations: dict[str, Evaluation] = {}
         self.batch_predictions: dict[str, BatchPrediction] = {}
 
+    def after_restart(self, account_id: str, region: str) -> None:
+        """--data-dir restart: objects whose job the restart interrupted end FAILED."""
+        for table in TABLES.values():
+            for resource in getattr(self, table).values():
+                if resource.status in ("PENDING", "INPROGRESS"):
+                    resource.finish("FAILED", "The emulator restarted while this job was in progress; create it again.")
+
     def table(self, resource_type: str) -> dict[str, Any]:
         """The dict holding objects of a ``ResourceType`` (``Resource.kind``: "DataSource", ...)."""
         return getattr(self, TABLES[resource_type])

@@ -40,6 +40,8 @@ class SageMakerRuntimeProvider(Provider):
         with state.lock:
             endpoint = state.endpoints.get(name)
             hosted = state.hosted.get(name)
+            if endpoint is not None and not hosted and endpoint.get("EndpointStatus") in ("InService", "Updating"):
+                hosted = _reload(ctx, state, endpoint)  # after a --data-dir restart: load on first use
         if endpoint is None or not hosted:
             raise ServiceError("ValidationError", f"Endpoint {name} of account {ctx.account_id} not found.", status=400)
         if target:
@@ -50,3 +52,20 @@ class SageMakerRuntimeProvider(Provider):
         if len(hosted) == 1:
             return hosted[0]
         return random.choices(hosted, weights=[max(v.weight, 0.0) or 1e-9 for v in hosted])[0]
+
+
+def _reload(ctx: RequestContext, state: SageMakerState, endpoint: dict[str, Any]) -> list[HostedVariant] | None:
+    """Load an InService endpoint's variants again (they are not kept across restarts)."""
+    from emulator.services.sagemaker.hosting import _load_variant
+
+    config = state.endpoint_configs.get(endpoint.get("EndpointConfigName", ""))
+    if config is None:
+        return None
+    try:
+        hosted = [HostedVariant(v["VariantName"], float(v.get("InitialVariantWeight", 1.0)),
+                                _load_variant(ctx.s3(), state.models.get(v.get("ModelName", ""))))
+                  for v in config["ProductionVariants"]]
+    except Exception:  # noqa: BLE001 - the model is gone or unreadable: the endpoint cannot answer
+        return None
+    state.hosted[endpoint["EndpointName"]] = hosted
+    return hosted

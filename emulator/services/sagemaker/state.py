@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 
 
@@ -35,3 +36,42 @@ class SageMakerState:
     tuning_futures: dict[str, Future] = field(default_factory=dict)
     transform_jobs: dict[str, dict[str, Any]] = field(default_factory=dict)
     transform_futures: dict[str, Future] = field(default_factory=dict)
+
+    transient_fields = ("hosted",)
+    """Loaded models are not stored: endpoints load them again from S3 on first use."""
+
+    def after_restart(self, account_id: str, region: str) -> None:
+        """--data-dir restart: interrupted training, tuning and transform jobs end Failed; endpoints being created
+        end Failed, those being updated go back InService (their models load on first use)."""
+        reason = "The emulator restarted while this job was running."
+        now = datetime.now(timezone.utc)
+        for job in self.training_jobs.values():
+            if job.get("TrainingJobStatus") in ("InProgress", "Stopping"):
+                stopping = job["TrainingJobStatus"] == "Stopping"
+                job.update(TrainingJobStatus="Stopped" if stopping else "Failed",
+                           SecondaryStatus="Stopped" if stopping else "Failed", LastModifiedTime=now, TrainingEndTime=now)
+                if not stopping:
+                    job["FailureReason"] = reason
+                transitions = job.get("SecondaryStatusTransitions") or []
+                if transitions and "EndTime" not in transitions[-1]:
+                    transitions[-1]["EndTime"] = now
+                transitions.append({"Status": job["SecondaryStatus"], "StartTime": now, "EndTime": now, "StatusMessage": reason})
+        for tuning in self.tuning_jobs.values():
+            if tuning.get("HyperParameterTuningJobStatus") in ("InProgress", "Stopping"):
+                stopping = tuning["HyperParameterTuningJobStatus"] == "Stopping"
+                tuning.update(HyperParameterTuningJobStatus="Stopped" if stopping else "Failed", LastModifiedTime=now,
+                              HyperParameterTuningEndTime=now)
+                if not stopping:
+                    tuning["FailureReason"] = reason
+        for transform in self.transform_jobs.values():
+            if transform.get("TransformJobStatus") in ("InProgress", "Stopping"):
+                stopping = transform["TransformJobStatus"] == "Stopping"
+                transform.update(TransformJobStatus="Stopped" if stopping else "Failed", LastModifiedTime=now,
+                                 TransformEndTime=now)
+                if not stopping:
+                    transform["FailureReason"] = reason
+        for endpoint in self.endpoints.values():
+            if endpoint.get("EndpointStatus") == "Creating":
+                endpoint.update(EndpointStatus="Failed", FailureReason=reason, LastModifiedTime=now)
+            elif endpoint.get("EndpointStatus") == "Updating":
+                endpoint.update(EndpointStatus="InService", FailureReason=f"Update failed: {reason}", LastModifiedTime=now)

@@ -1,0 +1,135 @@
+"""Benchmark of ``--data-dir`` persistence: what write-through costs, how fast a restart is.
+
+    python bench/persistence.py [--calls 100] [--megabytes 256]
+
+Two emulators run side by side in their own processes, one without and one with
+``--data-dir``; requests alternate between them so machine load hits both alike.
+Prints (a) p50 latency of a cheap create (SageMaker CreateModel) and of PutObject of 1 MB,
+off vs on, with the ratio (target <= 1.5x); (b) with ``--megabytes`` of objects in a
+bucket (2 MB each): kill -9, then restart -> first answered ListObjectsV2, next to an
+empty directory's restart, and the RSS of both restarted processes (bodies stay on disk,
+so RSS must not grow with them). Scale ``--megabytes 1024`` for the issue's 1 GB figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, REPO)
+
+import boto3  # noqa: E402
+
+from tests.server_process import free_port  # noqa: E402
+
+ROLE = "arn:aws:iam::123456789012:role/bench"
+IMAGE = "382416733822.dkr.ecr.us-east-1.amazonaws.com/knn:1"
+
+
+def start(data_dir: str | None, port: int) -> tuple[subprocess.Popen, float]:
+    args = [sys.executable, "-m", "emulator", "--port", str(port), "--log-level", "warning"]
+    if data_dir:
+        args += ["--data-dir", data_dir]
+    started = time.perf_counter()
+    process = subprocess.Popen(args, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    while True:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/_emulator/health", timeout=2).read()
+            return process, time.perf_counter() - started
+        except OSError:
+            if process.poll() is not None:
+                raise SystemExit(f"emulator exited with {process.returncode}")
+            time.sleep(0.02)
+
+
+def client(service: str, port: int):  # noqa: ANN201
+    return boto3.client(service, endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1",
+                        aws_access_key_id="test", aws_secret_access_key="test")
+
+
+def rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def p50(samples: list[float]) -> float:
+    return statistics.median(samples) * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=100)
+    parser.add_argument("--megabytes", type=int, default=256, help="object bytes for the restart figure")
+    args = parser.parse_args()
+    root = tempfile.mkdtemp(prefix="bench-persist-")
+    data = os.path.join(root, "data")
+    ports = {"off": free_port(), "on": free_port()}
+    servers = {"off": start(None, ports["off"])[0], "on": start(data, ports["on"])[0]}
+    try:
+        sm = {k: client("sagemaker", p) for k, p in ports.items()}
+        s3 = {k: client("s3", p) for k, p in ports.items()}
+        for k in ports:
+            s3[k].create_bucket(Bucket="bench")
+            sm[k].create_model(ModelName="warm", ExecutionRoleArn=ROLE, PrimaryContainer={"Image": IMAGE})
+            s3[k].put_object(Bucket="bench", Key="warm", Body=b"x")
+        create: dict[str, list[float]] = {"off": [], "on": []}
+        put: dict[str, list[float]] = {"off": [], "on": []}
+        body = os.urandom(1 << 20)
+        for i in range(args.calls):
+            for k in ("off", "on") if i % 2 else ("on", "off"):
+                t = time.perf_counter()
+                sm[k].create_model(ModelName=f"m{i}", ExecutionRoleArn=ROLE, PrimaryContainer={"Image": IMAGE})
+                create[k].append(time.perf_counter() - t)
+                t = time.perf_counter()
+                s3[k].put_object(Bucket="bench", Key=f"obj{i}", Body=body)
+                put[k].append(time.perf_counter() - t)
+        print(f"write latency p50 over {args.calls} calls each, persistence off -> on:")
+        for label, samples in (("CreateModel (cheap create)", create), ("PutObject 1 MB", put)):
+            off, on = p50(samples["off"]), p50(samples["on"])
+            print(f"  {label:28s} {off:7.1f} ms -> {on:7.1f} ms  ({on / off:.2f}x)")
+
+        for k in ("off",):
+            servers[k].send_signal(signal.SIGKILL)
+            servers[k].wait()
+        chunk = os.urandom(2 << 20)
+        for i in range(args.megabytes // 2):
+            s3["on"].put_object(Bucket="big", Key=f"part-{i:05d}", Body=chunk[:-8] + i.to_bytes(8, "big")) \
+                if i else (s3["on"].create_bucket(Bucket="big"),
+                           s3["on"].put_object(Bucket="big", Key="part-00000", Body=chunk))
+        stored = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(data) for f in fs) / (1 << 20)
+        servers["on"].send_signal(signal.SIGKILL)
+        servers["on"].wait()
+        servers["on"], full = start(data, ports["on"])
+        t = time.perf_counter()
+        listed = client("s3", ports["on"]).list_objects_v2(Bucket="big")["KeyCount"]
+        first_answer = full + time.perf_counter() - t
+        empty_dir = os.path.join(root, "empty")
+        servers["off"], empty = start(empty_dir, ports["off"])
+        client("s3", ports["off"]).list_buckets()
+        time.sleep(5)  # both finish their background warm-up (pandas, scikit-learn) before RSS is read
+        full_rss, empty_rss = rss_mb(servers["on"].pid), rss_mb(servers["off"].pid)
+        print(f"restart after kill -9 with {stored:.0f} MB on disk ({listed} objects in the bucket listed):")
+        print(f"  start -> first ListObjectsV2 {first_answer:5.2f} s   (empty data dir: start {empty:5.2f} s)")
+        print(f"  RSS after restart            {full_rss:5.0f} MB  (empty data dir: {empty_rss:.0f} MB)")
+    finally:
+        for process in servers.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGKILL)
+                process.wait()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""``--data-dir`` persistence: write-through to SQLite (WAL) + content-addressed body files."""

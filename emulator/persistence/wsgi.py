@@ -1,0 +1,58 @@
+"""WSGI middleware: after a request that may have changed something, write the changes
+to ``--data-dir`` before the response leaves (the gateway runs the handler first)."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable
+from urllib.parse import parse_qsl
+
+from emulator.aws.identity import identify_caller
+from emulator.persistence.manager import READ_ONLY_PREFIXES, Persistence
+from emulator.persistence.moto_state import BACKENDS
+
+_MOTO_SERVICES = {"iam": "iam", "logs": "logs", "monitoring": "cloudwatch", "cloudwatch": "cloudwatch", "glue": "glue"}
+
+
+class PersistingApp:
+    """Wraps the gateway; a no-op when the emulator has no data directory."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]], emulator: Any) -> None:
+        self.app = app
+        self.emulator = emulator
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        persistence: Persistence | None = self.emulator.persistence
+        if persistence is None or environ.get("PATH_INFO", "").startswith("/_emulator"):
+            return self.app(environ, start_response)
+        persistence.begin()
+        try:
+            result = self.app(environ, start_response)
+        finally:
+            touched, entries = persistence.end()
+        self._flush(persistence, environ, touched, entries)
+        return result
+
+    @staticmethod
+    def _flush(persistence: Persistence, environ: dict[str, Any], touched: set[tuple[str, str, str]],
+               entries: set[tuple[Any, str, Any]]) -> None:
+        method = environ.get("REQUEST_METHOD", "GET")
+        if method in ("GET", "HEAD", "OPTIONS"):
+            return
+        operation = environ.get("emulator.operation")
+        if operation is not None and operation[1].startswith(READ_ONLY_PREFIXES):
+            return
+        query = dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
+        caller = identify_caller(environ.get("HTTP_AUTHORIZATION"), query.get("X-Amz-Credential"))
+        s3: list[tuple[str, list[str] | None]] = []
+        moto: list[tuple[str, str]] = []
+        signing = caller.signing_service
+        if operation is None and (signing in (None, "s3") and not environ.get("HTTP_X_AMZ_TARGET")):
+            buckets = [environ.get("PATH_INFO", "/").lstrip("/").split("/", 1)[0]]
+            host = (environ.get("HTTP_HOST") or "").rsplit(":", 1)[0]
+            if "." in host and not host.replace(".", "").isdigit():  # virtual-hosted style: bucket.host
+                buckets.append(host.split(".", 1)[0])
+            s3.append((caller.account_id, [b for b in buckets if b] or None))
+        service = _MOTO_SERVICES.get(signing or "") or (operation[0] if operation else None)
+        if service in BACKENDS:
+            moto.append((service, caller.account_id))
+        persistence.flush(touched, entries, s3_accounts=s3, moto=moto)
