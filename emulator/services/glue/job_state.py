@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 
 
@@ -18,3 +19,16 @@ class GlueJobState:
     bookmarks: dict[str, dict[str, Any]] = field(default_factory=dict)
     active: dict[str, Any] = field(default_factory=dict)
     """run id -> the ``JobRunProcess`` executing it (only while it runs)."""
+
+    transient_fields = ("active",)
+
+    def after_restart(self, account_id: str, region: str) -> None:
+        """--data-dir restart: runs cut off by the restart end FAILED (STOPPED if being stopped)."""
+        now = datetime.now(timezone.utc)
+        for runs in self.runs.values():
+            for run in runs.values():
+                if run.get("JobRunState") in ("STARTING", "RUNNING", "STOPPING", "WAITING"):
+                    stopping = run["JobRunState"] == "STOPPING"
+                    run.update(JobRunState="STOPPED" if stopping else "FAILED", CompletedOn=now, LastModifiedOn=now)
+                    if not stopping:
+                        run["ErrorMessage"] = "The emulator restarted while this job run was going."

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 
 
@@ -20,3 +21,14 @@ class MLTransformState:
     tags: dict[str, dict[str, str]] = field(default_factory=dict)  # ARN -> tags
     futures: dict[str, Future] = field(default_factory=dict)  # TaskRunId -> its background job
     stop_requested: set[str] = field(default_factory=set)  # TaskRunIds
+
+    def after_restart(self, account_id: str, region: str) -> None:
+        """--data-dir restart: task runs cut off by the restart end FAILED (STOPPED if being cancelled)."""
+        now = datetime.now(timezone.utc)
+        for runs in self.task_runs.values():
+            for run in runs.values():
+                if run.get("Status") in ("STARTING", "RUNNING", "STOPPING"):
+                    stopping = run["Status"] == "STOPPING"
+                    run.update(Status="STOPPED" if stopping else "FAILED", CompletedOn=now, LastModifiedOn=now)
+                    if not stopping:
+                        run["ErrorString"] = "The emulator restarted while this task run was going."

@@ -45,6 +45,17 @@ class ProcessingState:
     futures: dict[str, Future] = field(default_factory=dict)
     stop_requested: set[str] = field(default_factory=set)
 
+    def after_restart(self, account_id: str, region: str) -> None:
+        """--data-dir restart: jobs cut off by the restart end Failed (Stopped if being stopped)."""
+        now = _now()
+        for job in self.jobs.values():
+            if job.get("ProcessingJobStatus") in ("InProgress", "Stopping"):
+                stopping = job["ProcessingJobStatus"] == "Stopping"
+                job.update(ProcessingJobStatus="Stopped" if stopping else "Failed", ProcessingEndTime=now,
+                           LastModifiedTime=now)
+                if not stopping:
+                    job["FailureReason"] = "The emulator restarted while this job was running."
+
 
 class ProcessingFailure(Exception):
     """The job cannot run or its script failed; ``message`` becomes FailureReason."""
