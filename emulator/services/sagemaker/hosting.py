@@ -180,7 +180,7 @@ class HostingOperations:
         with state.lock:
             models = {v["VariantName"]: copy.deepcopy(state.models.get(v.get("ModelName", ""))) for v in config["ProductionVariants"]}
         s3 = ctx.s3()
-        load = _variant_loader(ctx, name)
+        load = variant_loader(ctx, name)
 
         def deploy() -> None:
             try:
@@ -232,7 +232,7 @@ class HostingOperations:
             _close_variants(state.hosted.pop(request["EndpointName"], None))
 
 
-def _variant_loader(ctx: RequestContext, endpoint: str) -> Any:
+def variant_loader(ctx: RequestContext, endpoint: str) -> Any:
     """``load(s3, model, variant_name)``: script-mode models get a worker process, built-in ones load in memory."""
     def load(s3: S3Store, model: dict[str, Any] | None, variant: str) -> Any:
         from emulator.services.sagemaker import script_hosting

@@ -56,14 +56,15 @@ class SageMakerRuntimeProvider(Provider):
 
 def _reload(ctx: RequestContext, state: SageMakerState, endpoint: dict[str, Any]) -> list[HostedVariant] | None:
     """Load an InService endpoint's variants again (they are not kept across restarts)."""
-    from emulator.services.sagemaker.hosting import _load_variant
+    from emulator.services.sagemaker.hosting import variant_loader
 
+    load = variant_loader(ctx, endpoint["EndpointName"])
     config = state.endpoint_configs.get(endpoint.get("EndpointConfigName", ""))
     if config is None:
         return None
     try:
         hosted = [HostedVariant(v["VariantName"], float(v.get("InitialVariantWeight", 1.0)),
-                                _load_variant(ctx.s3(), state.models.get(v.get("ModelName", ""))))
+                                load(ctx.s3(), state.models.get(v.get("ModelName", "")), v["VariantName"]))
                   for v in config["ProductionVariants"]]
     except Exception:  # noqa: BLE001 - the model is gone or unreadable: the endpoint cannot answer
         return None
