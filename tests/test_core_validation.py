@@ -110,10 +110,10 @@ def test_operation_neither_we_nor_moto_implement_is_501_not_a_traceback(aws) -> 
 
 
 def test_job_types_moto_would_fake_answer_501(aws) -> None:
-    """moto 'completes' processing jobs that never ran; the emulator refuses instead of faking."""
-    code, status, message = _code(aws("sagemaker").list_processing_jobs)
+    """moto 'completes' compilation jobs that never ran; the emulator refuses instead of faking."""
+    code, status, message = _code(aws("sagemaker").list_compilation_jobs)
     assert (code, status) == ("NotImplemented", 501)
-    assert "ListProcessingJobs" in message
+    assert "ListCompilationJobs" in message
     code, status, _ = _code(aws("sagemaker").delete_hyper_parameter_tuning_job, HyperParameterTuningJobName="x")
     assert (code, status) == ("NotImplemented", 501)
 
