@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any
+
+from emulator.persistence.interrupted import end_interrupted
 
 
 @dataclass
@@ -24,11 +25,6 @@ class GlueJobState:
 
     def after_restart(self, account_id: str, region: str) -> None:
         """--data-dir restart: runs cut off by the restart end FAILED (STOPPED if being stopped)."""
-        now = datetime.now(timezone.utc)
         for runs in self.runs.values():
-            for run in runs.values():
-                if run.get("JobRunState") in ("STARTING", "RUNNING", "STOPPING", "WAITING"):
-                    stopping = run["JobRunState"] == "STOPPING"
-                    run.update(JobRunState="STOPPED" if stopping else "FAILED", CompletedOn=now, LastModifiedOn=now)
-                    if not stopping:
-                        run["ErrorMessage"] = "The emulator restarted while this job run was going."
+            end_interrupted(runs.values(), "JobRunState", ("STARTING", "RUNNING", "STOPPING", "WAITING"), "STOPPING",
+                            "STOPPED", "FAILED", "ErrorMessage", ("CompletedOn", "LastModifiedOn"))

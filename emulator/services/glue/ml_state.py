@@ -5,8 +5,9 @@ from __future__ import annotations
 import threading
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any
+
+from emulator.persistence.interrupted import end_interrupted
 
 
 @dataclass
@@ -24,11 +25,6 @@ class MLTransformState:
 
     def after_restart(self, account_id: str, region: str) -> None:
         """--data-dir restart: task runs cut off by the restart end FAILED (STOPPED if being cancelled)."""
-        now = datetime.now(timezone.utc)
         for runs in self.task_runs.values():
-            for run in runs.values():
-                if run.get("Status") in ("STARTING", "RUNNING", "STOPPING"):
-                    stopping = run["Status"] == "STOPPING"
-                    run.update(Status="STOPPED" if stopping else "FAILED", CompletedOn=now, LastModifiedOn=now)
-                    if not stopping:
-                        run["ErrorString"] = "The emulator restarted while this task run was going."
+            end_interrupted(runs.values(), "Status", ("STARTING", "RUNNING", "STOPPING"), "STOPPING", "STOPPED",
+                            "FAILED", "ErrorString", ("CompletedOn", "LastModifiedOn"))

@@ -19,6 +19,7 @@ from emulator.aws.logs import LogWriter
 from emulator.aws.s3 import S3AccessError, S3Store, split_s3_uri
 from emulator.context import RequestContext
 from emulator.lifecycle import job_created, job_status
+from emulator.persistence.interrupted import end_interrupted
 from emulator.scriptmode import contract
 from emulator.scriptmode.archives import UnsafeArchive, extract_tar
 from emulator.scriptmode.frameworks import check_framework, framework_image
@@ -47,14 +48,8 @@ class ProcessingState:
 
     def after_restart(self, account_id: str, region: str) -> None:
         """--data-dir restart: jobs cut off by the restart end Failed (Stopped if being stopped)."""
-        now = _now()
-        for job in self.jobs.values():
-            if job.get("ProcessingJobStatus") in ("InProgress", "Stopping"):
-                stopping = job["ProcessingJobStatus"] == "Stopping"
-                job.update(ProcessingJobStatus="Stopped" if stopping else "Failed", ProcessingEndTime=now,
-                           LastModifiedTime=now)
-                if not stopping:
-                    job["FailureReason"] = "The emulator restarted while this job was running."
+        end_interrupted(self.jobs.values(), "ProcessingJobStatus", ("InProgress", "Stopping"), "Stopping", "Stopped",
+                        "Failed", "FailureReason", ("ProcessingEndTime", "LastModifiedTime"))
 
 
 class ProcessingFailure(Exception):

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from emulator.persistence.interrupted import RESTARTED, end_interrupted
+
 
 @dataclass
 class HostedVariant:
@@ -43,33 +45,20 @@ class SageMakerState:
     def after_restart(self, account_id: str, region: str) -> None:
         """--data-dir restart: interrupted training, tuning and transform jobs end Failed; endpoints being created
         end Failed, those being updated go back InService (their models load on first use)."""
-        reason = "The emulator restarted while this job was running."
+        reason = RESTARTED
         now = datetime.now(timezone.utc)
-        for job in self.training_jobs.values():
-            if job.get("TrainingJobStatus") in ("InProgress", "Stopping"):
-                stopping = job["TrainingJobStatus"] == "Stopping"
-                job.update(TrainingJobStatus="Stopped" if stopping else "Failed",
-                           SecondaryStatus="Stopped" if stopping else "Failed", LastModifiedTime=now, TrainingEndTime=now)
-                if not stopping:
-                    job["FailureReason"] = reason
-                transitions = job.get("SecondaryStatusTransitions") or []
-                if transitions and "EndTime" not in transitions[-1]:
-                    transitions[-1]["EndTime"] = now
-                transitions.append({"Status": job["SecondaryStatus"], "StartTime": now, "EndTime": now, "StatusMessage": reason})
-        for tuning in self.tuning_jobs.values():
-            if tuning.get("HyperParameterTuningJobStatus") in ("InProgress", "Stopping"):
-                stopping = tuning["HyperParameterTuningJobStatus"] == "Stopping"
-                tuning.update(HyperParameterTuningJobStatus="Stopped" if stopping else "Failed", LastModifiedTime=now,
-                              HyperParameterTuningEndTime=now)
-                if not stopping:
-                    tuning["FailureReason"] = reason
-        for transform in self.transform_jobs.values():
-            if transform.get("TransformJobStatus") in ("InProgress", "Stopping"):
-                stopping = transform["TransformJobStatus"] == "Stopping"
-                transform.update(TransformJobStatus="Stopped" if stopping else "Failed", LastModifiedTime=now,
-                                 TransformEndTime=now)
-                if not stopping:
-                    transform["FailureReason"] = reason
+        for job in end_interrupted(self.training_jobs.values(), "TrainingJobStatus", ("InProgress", "Stopping"),
+                                   "Stopping", "Stopped", "Failed", "FailureReason",
+                                   ("LastModifiedTime", "TrainingEndTime")):
+            job["SecondaryStatus"] = job["TrainingJobStatus"]
+            transitions = job.get("SecondaryStatusTransitions") or []
+            if transitions and "EndTime" not in transitions[-1]:
+                transitions[-1]["EndTime"] = now
+            transitions.append({"Status": job["SecondaryStatus"], "StartTime": now, "EndTime": now, "StatusMessage": reason})
+        end_interrupted(self.tuning_jobs.values(), "HyperParameterTuningJobStatus", ("InProgress", "Stopping"),
+                        "Stopping", "Stopped", "Failed", "FailureReason", ("LastModifiedTime", "HyperParameterTuningEndTime"))
+        end_interrupted(self.transform_jobs.values(), "TransformJobStatus", ("InProgress", "Stopping"),
+                        "Stopping", "Stopped", "Failed", "FailureReason", ("LastModifiedTime", "TransformEndTime"))
         for endpoint in self.endpoints.values():
             if endpoint.get("EndpointStatus") == "Creating":
                 endpoint.update(EndpointStatus="Failed", FailureReason=reason, LastModifiedTime=now)
