@@ -171,7 +171,8 @@ def emulator_split(csv: bytes) -> np.ndarray:
     ends = np.flatnonzero(np.frombuffer(csv, dtype=np.uint8) == ord("\n"))
     starts = np.concatenate([[0], ends + 1])
     starts = starts[starts < len(csv)][1:]  # drop the header line
-    return selection_mask(parse_rearrangement(split(False)), ["data.csv"] * len(starts), starts.tolist())
+    return selection_mask(parse_rearrangement(split(False)), ["data.csv"], np.zeros(len(starts), dtype=np.int64),
+                          starts)
 
 
 def sklearn_flow(csv: bytes, train_mask: np.ndarray) -> dict:
