@@ -2,6 +2,8 @@
 
     python bench/scale.py [--sizes 10000 100000] [--million] [--skip-ml] [--skip-xgb]
 
+(needs the ``bench`` extra: ``pip install -e '.[bench]'``, for psutil)
+
 For each size, one synthetic binary data set (10 numeric, 2 categorical, 1 binary target
 column; fixed seed) is written to S3 of a fresh emulator process, then side by side in one run:
 
