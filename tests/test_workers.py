@@ -104,3 +104,9 @@ def _alive(pid: int) -> bool:
             return handle.read().split(")")[-1].split()[0] != "Z"
     except OSError:
         return False
+
+
+def test_openmp_in_workers_waits_passively() -> None:
+    # set in the forkserver before xgboost loads libgomp: idle threads sleep, never spin
+    assert "OMP_WAIT_POLICY" not in os.environ or os.environ["OMP_WAIT_POLICY"] == "PASSIVE"
+    assert workers.run(tasks.openmp_environment) == ("PASSIVE", True)

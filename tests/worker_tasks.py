@@ -38,3 +38,11 @@ def spawn_grandchild_and_spin(pid_file: str) -> None:
         handle.write(str(child.pid))
     while True:
         time.sleep(0.01)
+
+
+
+def openmp_environment() -> tuple[str | None, bool]:
+    """This worker's OpenMP wait policy and whether xgboost (and so libgomp) was already
+    loaded when the job started, i.e. in the forkserver, which set the policy first."""
+    loaded = "xgboost" in sys.modules
+    return os.environ.get("OMP_WAIT_POLICY"), loaded

@@ -23,13 +23,13 @@ Counting decisions ([U]):
 """
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
 
+from .csv_rows import read_rows
 from .errors import DataProcessingError
 from .rearrangement import parse_rearrangement, selection_mask
 from .schema import DataSchema
@@ -157,16 +157,6 @@ def coerce_frame(frame: pd.DataFrame, source: DataSchema, target: DataSchema) ->
 
 
 # ---------------------------------------------------------------- CSV reading
-def _split_line(line: str) -> list[str] | None:
-    if '"' not in line:
-        return line.split(",")
-    try:
-        rows = list(csv.reader([line], strict=True))
-    except csv.Error:
-        return None
-    return rows[0] if len(rows) == 1 else None
-
-
 def load_dataset(files: list[tuple[str, bytes]], schema: DataSchema,
                  rearrangement: str | None, split_names: list[str] | None = None) -> Dataset:
     """Read CSV ``files`` (name, content) typed by ``schema`` and apply ``rearrangement``.
@@ -180,55 +170,23 @@ def load_dataset(files: list[tuple[str, bytes]], schema: DataSchema,
     """
     split = parse_rearrangement(rearrangement)
     ncols = len(schema.attributes)
-    cells: list[list[str] | None] = []
-    file_idx: list[int] = []
-    offsets: list[int] = []
-    line_nos: list[int] = []
     names = [name for name, _ in files]
-    size = 0
-    for fi, (name, content) in enumerate(files):
-        size += len(content)
-        data = bytes(content)
-        pos = 3 if data.startswith(b"\xef\xbb\xbf") else 0
-        header_pending = schema.contains_header
-        line_no = 0
-        length = len(data)
-        while pos < length:
-            nl = data.find(b"\n", pos)
-            end = length if nl < 0 else nl
-            raw = data[pos:end]
-            line_no += 1
-            start = pos
-            pos = end + 1
-            if raw.endswith(b"\r"):
-                raw = raw[:-1]
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise DataProcessingError(
-                    f"Data file '{name}' is not valid UTF-8 text (line {line_no}, byte {start + exc.start})") from None
-            if not line.strip():
-                continue
-            if header_pending:
-                header_pending = False
-                continue
-            row = _split_line(line)
-            cells.append(row if row is not None and len(row) == ncols else None)
-            if row is not None and len(row) != ncols:
-                cells[-1] = None
-            file_idx.append(fi)
-            offsets.append(start)
-            line_nos.append(line_no)
-    n = len(cells)
+    size = sum(len(content) for _, content in files)
+    parts = [read_rows(name, content, ncols, schema.contains_header) for name, content in files]
+    valid_shape = np.concatenate([p.valid for p in parts]) if parts else np.zeros(0, dtype=bool)
+    offsets = np.concatenate([p.offsets for p in parts]) if parts else np.zeros(0, dtype=np.int64)
+    line_nos = np.concatenate([p.line_nos for p in parts]) if parts else np.zeros(0, dtype=np.int64)
+    file_idx = np.concatenate([np.full(len(p.valid), fi, dtype=np.int64) for fi, p in enumerate(parts)]) \
+        if parts else np.zeros(0, dtype=np.int64)
+    n = len(valid_shape)
     if n == 0:
         raise DataProcessingError("The data source contains no data records"
                                   + (f" (files: {', '.join(names)})" if names else " (no data files)"))
     reasons: dict[int, str] = {}
-    good_idx = np.array([i for i, c in enumerate(cells) if c is not None], dtype=np.int64)
-    for i, c in enumerate(cells):
-        if c is None and len(reasons) < 5:
-            reasons[i] = f"expected {ncols} comma-separated values (or malformed quoting)"
-    raw_frame = pd.DataFrame([cells[i] for i in good_idx], columns=schema.names, dtype=object) \
+    good_idx = np.flatnonzero(valid_shape).astype(np.int64)
+    for i in np.flatnonzero(~valid_shape)[:5].tolist():
+        reasons[i] = f"expected {ncols} comma-separated values (or malformed quoting)"
+    raw_frame = pd.DataFrame(np.concatenate([p.cells for p in parts]), columns=schema.names, dtype=object) \
         if len(good_idx) else pd.DataFrame({a: pd.Series([], dtype=object) for a in schema.names})
     invalid_good = np.zeros(len(good_idx), dtype=bool)
     bad_by_attribute: dict[str, np.ndarray] = {}
@@ -249,14 +207,12 @@ def load_dataset(files: list[tuple[str, bytes]], schema: DataSchema,
     valid_all = np.zeros(n, dtype=bool)
     valid_all[good_idx[~invalid_good]] = True
 
-    fnames = [names[i] for i in file_idx]
-    hashed = fnames if split_names is None else [split_names[i] for i in file_idx]
-    selected = selection_mask(split, hashed, offsets)
+    selected = selection_mask(split, names if split_names is None else split_names, file_idx, offsets)
     invalid_sel = selected & ~valid_all
     n_invalid = int(invalid_sel.sum())
     selected_good = selected[good_idx] if len(good_idx) else np.zeros(0, dtype=bool)
     invalid_by_attribute = {name: int((bad & selected_good).sum()) for name, bad in bad_by_attribute.items()}
-    examples = [f"'{fnames[i]}' line {line_nos[i]}: {r}" for i, r in sorted(reasons.items())]
+    examples = [f"'{names[file_idx[i]]}' line {line_nos[i]}: {r}" for i, r in sorted(reasons.items())]
     if n_invalid > MAX_INVALID_RECORDS:
         raise DataProcessingError(
             f"Amazon ML rejected {n_invalid} records, more than the maximum of {MAX_INVALID_RECORDS} "
@@ -277,12 +233,11 @@ def load_dataset(files: list[tuple[str, bytes]], schema: DataSchema,
                                   " and DataRearrangement" + detail)
     frame_pos = np.full(n, -1, dtype=np.int64)
     frame_pos[kept_rows] = np.arange(len(kept_rows))
-    fidx = np.asarray(file_idx, dtype=np.int64)
     layout: dict[str, np.ndarray] = {}
     for fi, name in enumerate(names):
-        rows = np.flatnonzero((fidx == fi) & selected)
+        rows = np.flatnonzero((file_idx == fi) & selected)
         layout[name] = frame_pos[rows]
-    origins = np.array(fnames, dtype=object)[kept_rows]
+    origins = np.array(names, dtype=object)[file_idx[kept_rows]] if names else np.array([], dtype=object)
     return Dataset(frame=frame, schema=schema, total_record_count=int(selected.sum()),
                    invalid_record_count=n_invalid, size_in_bytes=size, number_of_files=len(files),
                    origins=origins, layout=layout, invalid_examples=examples,

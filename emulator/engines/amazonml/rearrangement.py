@@ -104,8 +104,19 @@ def row_bucket(seed: str, file_name: str, offset: int) -> int:
     return int.from_bytes(digest[:8], "big") % 100
 
 
-def selection_mask(split: Splitting | None, file_names: Sequence[str], offsets: Sequence[int]) -> np.ndarray:
-    """Boolean mask over rows (in input order) kept by ``split``."""
+def row_buckets(seed: str, file_name: str, offsets: np.ndarray) -> np.ndarray:
+    """:func:`row_bucket` of many rows of one file at once (the same numbers): the first
+    8 bytes of each digest are gathered into one buffer and reduced by NumPy."""
+    prefix = f"{seed}\x00{file_name}\x00".encode("utf-8")
+    sha256 = hashlib.sha256
+    heads = b"".join([sha256(prefix + b"%d" % offset).digest()[:8] for offset in offsets.tolist()])
+    return (np.frombuffer(heads, dtype=">u8") % 100).astype(np.int64)
+
+
+def selection_mask(split: Splitting | None, file_names: Sequence[str], file_index: np.ndarray,
+                   offsets: np.ndarray) -> np.ndarray:
+    """Boolean mask over rows (in input order) kept by ``split``; row ``i`` is at byte
+    ``offsets[i]`` of file ``file_names[file_index[i]]``."""
     n = len(offsets)
     if split is None:
         return np.ones(n, dtype=bool)
@@ -114,7 +125,12 @@ def selection_mask(split: Splitting | None, file_names: Sequence[str], offsets: 
         idx100 = np.arange(n, dtype=np.int64) * 100
         keep = (idx100 >= split.begin * n) & (idx100 < split.end * n)
     else:
-        buckets = np.fromiter((row_bucket(split.seed, f, o) for f, o in zip(file_names, offsets)),
-                              dtype=np.int64, count=n)
+        buckets = np.empty(n, dtype=np.int64)
+        file_index = np.asarray(file_index, dtype=np.int64)
+        offsets = np.asarray(offsets, dtype=np.int64)
+        for fi, name in enumerate(file_names):
+            rows = np.flatnonzero(file_index == fi)
+            if rows.size:
+                buckets[rows] = row_buckets(split.seed, name, offsets[rows])
         keep = (buckets >= split.begin) & (buckets < split.end)
     return ~keep if split.complement else keep

@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 import warnings
 
 import numpy as np
@@ -112,6 +113,15 @@ def _custom_values(metrics, preds, y, objective):
     return out
 
 
+def _available_cores() -> int:
+    """Threads for training: the cores this process may use (OpenMP waits passively, see
+    ``emulator/_forkserver_init.py``, so idle threads never spin against other work)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
 def train(hyperparameters: dict, channels: dict) -> TrainingResult:
     import xgboost as xgb
 
@@ -122,7 +132,7 @@ def train(hyperparameters: dict, channels: dict) -> TrainingResult:
     objective = hp.choice("objective", OBJECTIVES, "reg:squarederror")
     if objective == "reg:linear":
         objective = "reg:squarederror"
-    params: dict = {"objective": objective, "nthread": 2}
+    params: dict = {"objective": objective, "nthread": _available_cores()}
     for name, (lo, hi) in FLOAT_PARAMS.items():
         value = hp.float(name, None, minimum=lo, maximum=hi)
         if value is not None:

@@ -1,0 +1,135 @@
+"""Splitting one Amazon ML CSV data file into rows and cells.
+
+A row is a non-blank line (``str.strip()`` empty lines are skipped, a header line is
+skipped when the schema says so); lines end at ``\\n`` with one trailing ``\\r`` removed;
+a line with a ``"`` is read by :mod:`csv` (strict), others split on ``,``. Each row keeps
+its line number and the byte offset of its line (random splits hash it).
+
+Two readers give exactly that: :func:`_vectorised_rows` (NumPy over the bytes and one
+``str.split`` for all cells) for files without quotes, unusual whitespace or bare ``\\r``,
+which is what data sets normally are, and :func:`_python_rows` (line by line) otherwise.
+"""
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import DataProcessingError
+
+_BOM = b"\xef\xbb\xbf"
+# ASCII bytes the vectorised reader cannot treat like the line-by-line one: quotes, and
+# whitespace other than space/tab/CR/LF (``str.strip`` strips them too)
+_AWKWARD = np.zeros(256, dtype=bool)
+_AWKWARD[[ord('"'), 0x0B, 0x0C, 0x1C, 0x1D, 0x1E, 0x1F]] = True
+_BLANK = np.zeros(256, dtype=bool)
+_BLANK[[ord(" "), ord("\t"), ord("\r"), ord("\n")]] = True
+_NON_ASCII_SPACE = re.compile(r"[^\S\x00-\x7f]")
+
+
+@dataclass
+class FileRows:
+    """The data rows of one file: ``valid`` (right column count and quoting) per row, the
+    cells of the valid rows (object array, one row each), and each row's byte offset and
+    line number."""
+
+    valid: np.ndarray
+    cells: np.ndarray
+    offsets: np.ndarray
+    line_nos: np.ndarray
+
+
+def read_rows(name: str, content: bytes, ncols: int, contains_header: bool) -> FileRows:
+    """Rows of one file; raises DataProcessingError for a line that is not UTF-8."""
+    data = bytes(content)
+    return _vectorised_rows(data, ncols, contains_header) or _python_rows(name, data, ncols, contains_header)
+
+
+def _vectorised_rows(data: bytes, ncols: int, contains_header: bool) -> FileRows | None:
+    start = 3 if data.startswith(_BOM) else 0
+    raw = np.frombuffer(data, dtype=np.uint8)[start:]
+    if _AWKWARD[raw].any():
+        return None
+    newline = raw == 10
+    carriage = np.flatnonzero(raw == 13)
+    if carriage.size and not np.all(np.isin(carriage + 1, np.flatnonzero(newline)) |
+                                    (carriage + 1 == raw.size)):
+        return None  # a CR inside a line
+    try:
+        text = data[start:].decode("utf-8")
+    except UnicodeDecodeError:
+        return None  # the line-by-line reader names the line
+    if raw.size and (raw >= 0x80).any() and _NON_ASCII_SPACE.search(text):
+        return None
+    ends = np.flatnonzero(newline)
+    if raw.size and not newline[-1]:
+        ends = np.append(ends, raw.size)
+    begins = np.concatenate(([0], ends[:-1] + 1)) if ends.size else np.zeros(0, dtype=np.int64)
+    # per line: non-blank bytes and commas, by cumulative sums over the bytes
+    filled = np.concatenate(([0], np.cumsum(~_BLANK[raw], dtype=np.int64)))
+    commas = np.concatenate(([0], np.cumsum(raw == ord(","), dtype=np.int64)))
+    line_index = np.flatnonzero(filled[ends] - filled[begins] > 0)
+    if contains_header and line_index.size:
+        line_index = line_index[1:]
+    valid = (commas[ends[line_index]] - commas[begins[line_index]]) == ncols - 1
+    lines = text.split("\n")
+    good_lines = line_index[valid]
+    kept = [lines[i] for i in good_lines.tolist()]
+    if carriage.size:
+        kept = [line[:-1] if line.endswith("\r") else line for line in kept]
+    cells = np.array(",".join(kept).split(",") if kept else [], dtype=object).reshape(len(kept), ncols)
+    return FileRows(valid=valid, cells=cells, offsets=begins[line_index] + start, line_nos=line_index + 1)
+
+
+def _split_line(line: str) -> list[str] | None:
+    if '"' not in line:
+        return line.split(",")
+    try:
+        rows = list(csv.reader([line], strict=True))
+    except csv.Error:
+        return None
+    return rows[0] if len(rows) == 1 else None
+
+
+def _python_rows(name: str, data: bytes, ncols: int, contains_header: bool) -> FileRows:
+    valid: list[bool] = []
+    cells: list[list[str]] = []
+    offsets: list[int] = []
+    line_nos: list[int] = []
+    pos = 3 if data.startswith(_BOM) else 0
+    header_pending = contains_header
+    line_no = 0
+    length = len(data)
+    while pos < length:
+        nl = data.find(b"\n", pos)
+        end = length if nl < 0 else nl
+        raw = data[pos:end]
+        line_no += 1
+        start = pos
+        pos = end + 1
+        if raw.endswith(b"\r"):
+            raw = raw[:-1]
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise DataProcessingError(
+                f"Data file '{name}' is not valid UTF-8 text (line {line_no}, byte {start + exc.start})") from None
+        if not line.strip():
+            continue
+        if header_pending:
+            header_pending = False
+            continue
+        row = _split_line(line)
+        ok = row is not None and len(row) == ncols
+        valid.append(ok)
+        if ok:
+            cells.append(row)
+        offsets.append(start)
+        line_nos.append(line_no)
+    matrix = np.empty((len(cells), ncols), dtype=object)
+    for i, row in enumerate(cells):
+        matrix[i, :] = row
+    return FileRows(valid=np.asarray(valid, dtype=bool), cells=matrix,
+                    offsets=np.asarray(offsets, dtype=np.int64), line_nos=np.asarray(line_nos, dtype=np.int64))

@@ -1,0 +1,58 @@
+"""The vectorised row reader of Amazon ML CSV files gives exactly the line-by-line reader's
+rows (validity, cells, byte offsets, line numbers), and declines what it cannot do alike."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from emulator.engines.amazonml import csv_rows
+from emulator.engines.amazonml.errors import DataProcessingError
+from tests.engines.test_amazonml_split_pinned import files
+
+
+def same_rows(a: csv_rows.FileRows, b: csv_rows.FileRows) -> bool:
+    return (np.array_equal(a.valid, b.valid) and a.cells.shape == b.cells.shape and a.cells.tolist() == b.cells.tolist()
+            and np.array_equal(a.offsets, b.offsets) and np.array_equal(a.line_nos, b.line_nos))
+
+
+@pytest.mark.parametrize("header", [True, False])
+def test_the_pinned_quote_free_files_take_the_vectorised_reader(header: bool) -> None:
+    for name, data in files(quoted=False):
+        fast = csv_rows._vectorised_rows(data, 4, header)
+        assert fast is not None and same_rows(fast, csv_rows._python_rows(name, data, 4, header))
+    for _name, data in files(quoted=True):
+        assert csv_rows._vectorised_rows(data, 4, header) is None  # quotes: csv module, line by line
+
+
+@pytest.mark.parametrize("data", [
+    b"", b"\n\n", b"h1,h2\n", b"a,b", b"a,b\r", b"a,b\r\nc,d\r\n", b"\xef\xbb\xbfa,b\n \t\r\n,\n1,2,3\n4\n",
+    b"x,\xc3\xa9\n\n\ny, z \n", b"a,b\n\t\n  ,  \n",
+])
+@pytest.mark.parametrize("ncols", [1, 2, 3])
+def test_edge_cases_match_the_line_by_line_reader(data: bytes, ncols: int) -> None:
+    for header in (True, False):
+        fast = csv_rows._vectorised_rows(data, ncols, header)
+        assert fast is not None and same_rows(fast, csv_rows._python_rows("f", data, ncols, header))
+
+
+@pytest.mark.parametrize("data", [
+    b'a,"b"\n', b"a,b\rc,d\n", b"a,b\r\r\n", b"a,\x0bb\n", b"a,b\n\x0c\n", b"a,b\n\xc2\xa0\n", b"a\xe2\x80\xa8,b\n",
+    b"a,\x1fb\n",
+])
+def test_what_it_declines_goes_line_by_line(data: bytes) -> None:
+    assert csv_rows._vectorised_rows(data, 2, False) is None
+    rows = csv_rows.read_rows("f", data, 2, False)
+    assert same_rows(rows, csv_rows._python_rows("f", data, 2, False))
+
+
+def test_undecodable_line_is_named() -> None:
+    with pytest.raises(DataProcessingError, match=r"^Data file 'f' is not valid UTF-8 text \(line 2, byte 4\)$"):
+        csv_rows.read_rows("f", b"a,b\n\xff,c\n", 2, False)
+
+
+def test_row_buckets_are_row_bucket_for_every_row() -> None:
+    from emulator.engines.amazonml.rearrangement import row_bucket, row_buckets
+
+    offsets = np.random.default_rng(5).integers(0, 10**12, size=2000)
+    for seed, name in (("", "data.csv"), ("s1", "dir/part-é.csv"), ("42", "")):
+        assert row_buckets(seed, name, offsets).tolist() == [row_bucket(seed, name, int(o)) for o in offsets]
