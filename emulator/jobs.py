@@ -40,6 +40,8 @@ class JobRunner:
         self.stopping = threading.Event()
         self._pool = ThreadPoolExecutor(max_workers=max(self.THREADS, max_workers),
                                         thread_name_prefix="emulator-job")
+        self.wrap: Callable[[Callable[[], Any]], Callable[[], Any]] | None = None
+        """Applied to every job at submission (persistence flushes a job's states when it ends)."""
 
     def work(self, fn: Callable[..., Any] | str, *args: Any, cancel: Callable[[], bool] | None = None,
              timeout: float | None = None, on_wait: Callable[[], None] | None = None,
@@ -54,8 +56,6 @@ class JobRunner:
 
         return workers.run(fn, *args, cancel=cancelled, timeout=timeout, on_wait=on_wait, on_start=on_start,
                            memory_mb=self.memory_mb, **kwargs)
-        self.wrap: Callable[[Callable[[], Any]], Callable[[], Any]] | None = None
-        """Applied to every job at submission (persistence flushes a job's states when it ends)."""
 
     def submit(self, fn: Callable[[], Any], after: Iterable[Future] = ()) -> Future:
         """Run ``fn`` in the background once every future in ``after`` is done."""
