@@ -13,7 +13,8 @@ import copy
 import importlib
 import io
 import uuid
-from typing import Any, Callable
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
 
 import pandas as pd
 
@@ -174,6 +175,17 @@ class TaskRun:
         schema = {c["Name"]: c["DataType"] for c in transform["Schema"]}
         return records, schema
 
+    @contextmanager
+    def updating_transform(self) -> Iterator[dict[str, Any]]:
+        """The transform's record under the state lock, to record a result; TaskStopped if the
+        run was cancelled or the transform deleted meanwhile."""
+        self.checkpoint()
+        with self.state.lock:
+            record = self.state.transforms.get(self.transform_id)
+            if record is None:
+                raise TaskStopped()
+            yield record
+
     def labels(self) -> pd.DataFrame:
         with self.state.lock:
             rows = list(self.state.labels.get(self.transform_id, []))
@@ -227,11 +239,7 @@ def import_labels(task: TaskRun, path: str, replace: bool) -> None:
                                                 pd.DataFrame(combined, dtype=object))
     except engine.LabelError as exc:
         raise TaskFailed(str(exc)) from None
-    task.checkpoint()
-    with task.state.lock:
-        record = task.state.transforms.get(task.transform_id)
-        if record is None:
-            raise TaskStopped()
+    with task.updating_transform() as record:
         task.state.labels[task.transform_id] = combined
         record["LabelCount"] = len(combined)
         record["LastModifiedOn"] = now()
@@ -267,11 +275,7 @@ def evaluate(task: TaskRun) -> None:
         metrics = task.work("evaluation", records, task.labels(), task.params(), schema)
     except engine.LabelError as exc:
         raise TaskFailed(str(exc)) from None
-    task.checkpoint()
-    with task.state.lock:
-        record = task.state.transforms.get(task.transform_id)
-        if record is None:
-            raise TaskStopped()
+    with task.updating_transform() as record:
         record["EvaluationMetrics"] = {"TransformType": "FIND_MATCHES", "FindMatchesMetrics": metrics}
         record["LastModifiedOn"] = now()
     task.log(f"Evaluation on held-out labels: precision {metrics['Precision']}, recall {metrics['Recall']}, "
