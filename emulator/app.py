@@ -7,7 +7,7 @@ from flask import Flask, jsonify
 from emulator import __version__, workers
 from emulator.aws.moto_bridge import moto_wsgi_app
 from emulator.config import Config
-from emulator.engines import warm_up
+from emulator.engines import warm_state, warm_up
 from emulator.gateway import AwsGateway
 from emulator.home import HomePage
 from emulator.persistence.wsgi import PersistingApp
@@ -48,7 +48,7 @@ def create_app(config: Config | None = None) -> Flask:
     @app.get("/_emulator/health")
     def health():  # noqa: ANN202
         return jsonify({"status": "running", "version": __version__, "services": service_summary(emulator),
-                        "workers": workers.stats()})
+                        "workers": workers.stats(), "engines": warm_state()})
 
     @app.post("/_emulator/reset")
     def reset():  # noqa: ANN202

@@ -40,6 +40,14 @@ def lazy(module: str, name: str) -> Callable[..., Any]:
     return call
 
 
+_warm = threading.Event()
+
+
+def warm_state() -> str:
+    """``"ready"`` once the background import of :data:`HEAVY_MODULES` has finished, else ``"warming"``."""
+    return "ready" if _warm.is_set() else "warming"
+
+
 def warm_up() -> threading.Thread:
     """Import the heavy engine modules in a daemon thread; returns the thread."""
 
@@ -49,6 +57,7 @@ def warm_up() -> threading.Thread:
                 importlib.import_module(module)
             except Exception:  # an engine that cannot import reports itself when used
                 log.exception("could not import %s", module)
+        _warm.set()
 
     thread = threading.Thread(target=run, name="engine-warm-up", daemon=True)
     thread.start()
