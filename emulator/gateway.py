@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 import uuid
 from io import BytesIO
 from typing import Any, Callable, Iterable
@@ -19,7 +20,7 @@ from xml.sax.saxutils import escape
 from botocore.exceptions import UnknownServiceError
 from botocore.model import OperationNotFoundError, ServiceModel
 
-from emulator.aws.identity import Caller, identify_caller
+from emulator.aws.identity import Caller, request_caller
 from emulator.aws.moto_answers import call_translated
 from emulator.aws.moto_bridge import call_moto, foreign_bucket_created, moto_implements
 from emulator.context import RequestContext
@@ -62,8 +63,7 @@ class AwsGateway:
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("PATH_INFO", "").startswith("/_emulator"):
             return self.flask_app(environ, start_response)
-        query = dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
-        caller = identify_caller(environ.get("HTTP_AUTHORIZATION"), query.get("X-Amz-Credential"))
+        query, caller = request_caller(environ)
         try:
             environ["emulator.body_limit"] = self._body_limit(environ, caller)
             response = self._dispatch(environ, query, caller)
@@ -80,9 +80,9 @@ class AwsGateway:
                                            service, operation)
             except NotImplementedError as exc:
                 response = self._error(service, ServiceError("NotImplemented", f"{exc} by aws-ml-emulator or moto"),
-                                       str(uuid.uuid4()))
+                                       new_request_id())
             except ServiceError as error:
-                response = self._error(service, error, str(uuid.uuid4()))
+                response = self._error(service, error, new_request_id())
         if response is None:
             try:
                 return call_moto(environ, _with_request_id(start_response), caller.account_id)
@@ -92,7 +92,8 @@ class AwsGateway:
                 log.exception("moto failed")
                 response = _fallback_error(environ, ServiceError("InternalFailure", "The server encountered an internal error"))
         headers = dict(response.headers)
-        headers.setdefault("x-amzn-RequestId", str(uuid.uuid4()))
+        if "x-amzn-RequestId" not in headers:
+            headers["x-amzn-RequestId"] = new_request_id()
         headers["Content-Length"] = str(len(response.body))
         start_response(f"{response.status} {_STATUS_TEXT.get(response.status, 'Status')}", list(headers.items()))
         return [response.body]
@@ -160,7 +161,7 @@ class AwsGateway:
         query_model = _query_model(caller.signing_service)
         form_post = method == "POST" and "x-www-form-urlencoded" in environ.get("CONTENT_TYPE", "")
         if query_model is not None and not form_post and "Action" not in query:
-            return serializer.query_error(ServiceError("MissingAction", "Missing Action"), 400, str(uuid.uuid4()))
+            return serializer.query_error(ServiceError("MissingAction", "Missing Action"), 400, new_request_id())
         if query_model is not None and (form_post or "Action" in query):
             body = _read_body(environ) if form_post else b""
             action, _ = parse_query(_raw(environ, query, body), dict(parse_qsl(body.decode("utf-8", "replace"))))
@@ -170,15 +171,15 @@ class AwsGateway:
             if action not in query_model.operation_names:
                 if not action:
                     return serializer.query_error(ServiceError("MissingAction", "Missing Action"), 400,
-                                                  str(uuid.uuid4()))
+                                                  new_request_id())
                 return serializer.query_error(ServiceError("InvalidAction", f"Could not find operation {action} for "
-                                                           f"version {query_model.api_version}"), 400, str(uuid.uuid4()))
+                                                           f"version {query_model.api_version}"), 400, new_request_id())
         return None
 
     def _handle(self, service: str, operation: str, environ: dict[str, Any], query: dict[str, str],
                 caller: Caller, uri_params: dict[str, str] | None, body: bytes | None = None) -> WireResponse | None:
         model = service_model(service)
-        request_id = str(uuid.uuid4())
+        request_id = new_request_id()
         environ["emulator.operation"] = (service, operation)  # for the request log
         try:
             op_model = operation_model(service, operation)
@@ -248,6 +249,11 @@ class AwsGateway:
         return response
 
 
+def new_request_id() -> str:
+    """A random request ID in UUID4 form (no system call: request IDs need not be secret)."""
+    return str(uuid.UUID(int=random.getrandbits(128), version=4))
+
+
 def _signed_model(signing_service: str | None) -> ServiceModel | None:
     """botocore's model of the service a request is signed for, when its signing name finds one."""
     if not signing_service:
@@ -283,7 +289,7 @@ def _fallback_error(environ: dict[str, Any], error: ServiceError) -> WireRespons
     status = error.http_status(None)
     if environ.get("HTTP_X_AMZ_TARGET") or "json" in environ.get("CONTENT_TYPE", ""):
         return serializer.json_error(error, status, "1.1")
-    return serializer.query_error(error, status, str(uuid.uuid4()))
+    return serializer.query_error(error, status, new_request_id())
 
 
 def _read_body(environ: dict[str, Any]) -> bytes:
@@ -326,7 +332,7 @@ def _base_url(environ: dict[str, Any]) -> str:
 def _with_request_id(start_response: Callable[..., Any]) -> Callable[..., Any]:
     def wrapped(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
         if not any(k.lower() == "x-amzn-requestid" for k, _ in headers):
-            headers = [*headers, ("x-amzn-RequestId", str(uuid.uuid4()))]
+            headers = [*headers, ("x-amzn-RequestId", new_request_id())]
         return start_response(status, headers, exc_info)
 
     return wrapped

@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl
 
 from werkzeug.wsgi import ClosingIterator
 
-from emulator.aws.identity import identify_caller
+from emulator.aws.identity import request_caller
 from emulator.protocol.naming import name_request
 
 log = logging.getLogger("emulator.requests")
@@ -81,8 +81,7 @@ class RequestLog:
     def _log(self, environ: dict[str, Any], seen: dict[str, Any], started: float) -> None:
         millis = (time.perf_counter() - started) * 1000
         path = environ.get("PATH_INFO", "/")
-        query = dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
-        caller = identify_caller(environ.get("HTTP_AUTHORIZATION"), query.get("X-Amz-Credential"))
+        query, caller = request_caller(environ)
         internal = path.startswith("/_emulator") or caller.signing_service is None and environ.get(OPERATION_KEY) is None \
             and "HTTP_X_AMZ_TARGET" not in environ and "Action" not in query
         if internal and not log.isEnabledFor(logging.DEBUG):

@@ -4,9 +4,8 @@ to ``--data-dir`` before the response leaves (the gateway runs the handler first
 from __future__ import annotations
 
 from typing import Any, Callable, Iterable
-from urllib.parse import parse_qsl
 
-from emulator.aws.identity import identify_caller
+from emulator.aws.identity import request_caller
 from emulator.persistence.manager import READ_ONLY_PREFIXES, Persistence
 from emulator.persistence.moto_state import BACKENDS
 
@@ -41,8 +40,7 @@ class PersistingApp:
         operation = environ.get("emulator.operation")
         if operation is not None and operation[1].startswith(READ_ONLY_PREFIXES):
             return
-        query = dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
-        caller = identify_caller(environ.get("HTTP_AUTHORIZATION"), query.get("X-Amz-Credential"))
+        _query, caller = request_caller(environ)
         s3: list[tuple[str, list[str] | None]] = []
         moto: list[tuple[str, str]] = []
         signing = caller.signing_service

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import gzip
 import io
-from typing import Any
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from emulator.aws.s3 import S3AccessError, S3Store, split_s3_uri
+
+if TYPE_CHECKING:  # pandas is imported by the functions that use it (it takes ~1 s to import)
+    import pandas as pd
 
 NUMERIC = ("tinyint", "smallint", "int", "integer", "bigint", "float", "double", "decimal", "long")
 
@@ -125,6 +125,8 @@ def read_table(s3: S3Store, table: dict[str, Any]) -> pd.DataFrame:
         frames.append(frame)
     if not frames:
         raise TableDataError(f"The data files at {location} are empty")
+    import pandas as pd
+
     records = pd.concat(frames, ignore_index=True)
     for column in schema:
         if column["Name"] not in records.columns:
@@ -134,6 +136,8 @@ def read_table(s3: S3Store, table: dict[str, Any]) -> pd.DataFrame:
 
 
 def _read_object(kind: str, data: bytes, columns: list[str], table: dict[str, Any]) -> pd.DataFrame:
+    import pandas as pd
+
     if kind == "parquet":
         import pyarrow.parquet as pq
 
@@ -157,11 +161,16 @@ def _read_object(kind: str, data: bytes, columns: list[str], table: dict[str, An
 
 
 def _pick(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    import pandas as pd
+
     lower = {str(c).lower(): c for c in frame.columns}
     return pd.DataFrame({c: frame[lower[c.lower()]] if c.lower() in lower else None for c in columns})
 
 
 def _cast(records: pd.DataFrame, schema: list[dict[str, str]]) -> pd.DataFrame:
+    import numpy as np
+    import pandas as pd
+
     out = {}
     for column in schema:
         values = records[column["Name"]]

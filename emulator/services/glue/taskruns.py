@@ -14,9 +14,7 @@ import importlib
 import io
 import uuid
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from emulator import workers
 from emulator.aws.logs import LogWriter
@@ -28,6 +26,9 @@ from emulator.services.glue.ml_common import (get_transform, input_table, invali
 from emulator.services.glue.ml_state import MLTransformState
 from emulator.services.glue.table_data import TableDataError, read_table
 from emulator.services.paging import BadNextToken, paginate
+
+if TYPE_CHECKING:  # pandas is imported where a task uses it (it takes ~1 s to import)
+    import pandas as pd
 
 LOG_GROUP = "/aws-glue/ml-transforms"
 MAX_LABEL_FILE_MB = 100
@@ -189,6 +190,8 @@ class TaskRun:
     def labels(self) -> pd.DataFrame:
         with self.state.lock:
             rows = list(self.state.labels.get(self.transform_id, []))
+        import pandas as pd
+
         return pd.DataFrame(rows, dtype=object)
 
 
@@ -207,6 +210,8 @@ def generate_labeling_set(task: TaskRun, output: str) -> None:
 
 
 def import_labels(task: TaskRun, path: str, replace: bool) -> None:
+    import pandas as pd
+
     files = _label_files(task.s3, path)
     frames = []
     for key, data in files:
@@ -261,6 +266,8 @@ def export_labels(task: TaskRun, output: str) -> None:
         rows = list(task.state.labels.get(task.transform_id, []))
     if not rows:
         raise TaskFailed(f"No labelset exists for transformId {task.transform_id}")
+    import pandas as pd
+
     frame = pd.DataFrame(rows, dtype=object).fillna("")
     ordered = ["labeling_set_id", "label"] + [c for c in frame.columns if c not in ("labeling_set_id", "label")]
     stamp = now().strftime("%Y%m%d%H%M%S")
