@@ -5,19 +5,25 @@
 (a) Start -> first answer: a fresh ``python -m emulator`` until ``/_emulator/health``
 answers, then its first API answer (sagemaker ListModels); median of N starts, each
 alternated with a fresh ``python -m moto.server`` until its first answer (if moto is
-installed).
+installed). Wall time, and the CPU time the server process had used when it answered
+(less sensitive to other load on the machine). The emulator's modules are byte-compiled
+first, as ``pip install`` does (with ``PYTHONDONTWRITEBYTECODE`` set, a checkout would
+otherwise recompile every module at every start).
 (b) Latency p50/p95 of one boto3 client call each, all measured in ONE run, interleaved
 in chunks of ``--chunk`` calls (the order rotating every round) so that machine load hits
 every target alike:
   floor     a separate trivial Flask app (bench/floor_app.py: the same werkzeug server,
-            threaded, started the same way) answering a small awsJson body, called with a
-            boto3 sagemaker ListModels like the emulator;
+            threaded, started the same way) answering a small fixed JSON body, called with a
+            boto3 sagemaker ListModels; and the same app called with exactly the Predict and
+            InvokeEndpoint calls below ("same-call floors": the client's own work, larger for a
+            30-attribute Predict than for ListModels, is then the same on both sides);
   Predict   Amazon ML Predict on a trained BINARY model's real-time endpoint;
   Invoke    sagemaker-runtime InvokeEndpoint, one CSV row to a k-NN endpoint;
   ListModels sagemaker ListModels (a cheap awsJson call of the emulator);
   STS       sts GetCallerIdentity (query protocol, XML).
 Measurement starts only once the emulator's background engine import has finished
-(health ``engines`` == ``ready``). Ratios are to the floor's p50 and p95.
+(health ``engines`` == ``ready``). Ratios are to the floor's p50 and p95, and for Predict
+and InvokeEndpoint also to their same-call floor.
 """
 
 from __future__ import annotations
@@ -81,34 +87,50 @@ def client(service: str, url: str):
                         aws_secret_access_key="test", config=BotoConfig(retries={"max_attempts": 1}))
 
 
-def start_emulator(port: int) -> tuple[subprocess.Popen, float, float]:
-    """A fresh emulator: the process, seconds to its first health answer and to its first API answer."""
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system, all threads) the process has used so far (Linux /proc; else nan)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return float("nan")
+
+
+def start_emulator(port: int) -> tuple[subprocess.Popen, float, float, float]:
+    """A fresh emulator: the process, seconds to its first health answer, the CPU seconds it
+    had used then, and seconds to its first API answer."""
     models = client("sagemaker", f"http://127.0.0.1:{port}")
     process, started = spawn([sys.executable, "-m", "emulator", "--port", str(port)])
     try:
         health = wait_answer(f"http://127.0.0.1:{port}/_emulator/health", started)
+        cpu = cpu_seconds(process.pid)
         models.list_models(MaxResults=1)
         first_api = time.perf_counter() - started
     except BaseException:
         stop(process)
         raise
-    return process, health, first_api
+    return process, health, cpu, first_api
 
 
 def start_times(count: int) -> None:
     """(a): median start -> first answer of the emulator, alternated with moto's server."""
+    subprocess.run([sys.executable, "-m", "compileall", "-q", os.path.join(REPO, "emulator")], check=False,
+                   stdout=subprocess.DEVNULL)
     has_moto = shutil.which("moto_server") is not None or _importable("moto.server")
-    health, api, moto = [], [], []
+    health, health_cpu, api, moto, moto_cpu = [], [], [], [], []
     for _ in range(count):
-        process, to_health, to_api = start_emulator(free_port())
+        process, to_health, cpu, to_api = start_emulator(free_port())
         stop(process)
         health.append(to_health)
+        health_cpu.append(cpu)
         api.append(to_api)
         if has_moto:
             port = free_port()
             process, started = spawn([sys.executable, "-m", "moto.server", "-p", str(port)])
             try:
                 moto.append(wait_answer(f"http://127.0.0.1:{port}/", started))
+                moto_cpu.append(cpu_seconds(process.pid))
             finally:
                 stop(process)
 
@@ -116,11 +138,13 @@ def start_times(count: int) -> None:
         return (f"median {statistics.median(values) * 1000:5.0f} ms (min {min(values) * 1000:.0f}, "
                 f"max {max(values) * 1000:.0f})")
 
-    print(f"start -> first answer over {count} fresh processes each:")
-    print(f"  emulator /_emulator/health        {fmt(health)}")
+    print(f"start -> first answer over {count} fresh processes each (load average {os.getloadavg()[0]:.2f}):")
+    print(f"  emulator /_emulator/health        {fmt(health)}; CPU used by then {fmt(health_cpu)}")
     print(f"  emulator first API (ListModels)   {fmt(api)}")
     if moto:
-        print(f"  moto.server first answer          {fmt(moto)}   emulator/moto {statistics.median(health) / statistics.median(moto):.2f}x")
+        print(f"  moto.server first answer          {fmt(moto)}; CPU used by then {fmt(moto_cpu)}")
+        print(f"  emulator / moto: wall {statistics.median(health) / statistics.median(moto):.2f}x, "
+              f"CPU {statistics.median(health_cpu) / statistics.median(moto_cpu):.2f}x")
     else:
         print("  moto.server: not installed")
 
@@ -134,8 +158,9 @@ def _importable(module: str) -> bool:
         return False
 
 
-def prepare_amazonml(url: str) -> Callable[[], object]:
-    """Train a small BINARY model with a realtime endpoint; return one Predict call."""
+def prepare_amazonml(url: str, floor_url: str) -> tuple[Callable[[], object], Callable[[], object]]:
+    """Train a small BINARY model with a realtime endpoint; return one Predict call, and the
+    same call to the floor app."""
     from sklearn.datasets import load_breast_cancer
 
     s3, ml = client("s3", url), client("machinelearning", url)
@@ -156,11 +181,13 @@ def prepare_amazonml(url: str) -> Callable[[], object]:
     record = dict(zip(names, [f"{v:.6g}" for v in data.data[0]]))
     call = lambda: ml.predict(MLModelId="bench-model", Record=record, PredictEndpoint=endpoint)  # noqa: E731
     wait_for(lambda: _succeeds(call), "the real-time endpoint")
-    return call
+    floor_ml = client("machinelearning", floor_url)
+    return call, lambda: floor_ml.predict(MLModelId="bench-model", Record=record, PredictEndpoint=floor_url)
 
 
-def prepare_knn(url: str) -> Callable[[], object]:
-    """Train and deploy k-NN on iris; return one InvokeEndpoint call with one CSV row."""
+def prepare_knn(url: str, floor_url: str) -> tuple[Callable[[], object], Callable[[], object]]:
+    """Train and deploy k-NN on iris; return one InvokeEndpoint call with one CSV row, and the
+    same call to the floor app."""
     s3, sm, runtime = client("s3", url), client("sagemaker", url), client("sagemaker-runtime", url)
     s3.create_bucket(Bucket="bench-knn")
     species = {"setosa": 0, "versicolor": 1, "virginica": 2}
@@ -190,8 +217,11 @@ def prepare_knn(url: str) -> Callable[[], object]:
         "VariantName": "AllTraffic", "ModelName": "bench-knn", "InitialInstanceCount": 1, "InstanceType": "ml.t2.medium"}])
     sm.create_endpoint(EndpointName="bench-knn", EndpointConfigName="bench-knn")
     wait_for(lambda: sm.describe_endpoint(EndpointName="bench-knn")["EndpointStatus"] == "InService", "the endpoint")
-    return lambda: runtime.invoke_endpoint(EndpointName="bench-knn", ContentType="text/csv",
-                                           Accept="application/json", Body="5.8,2.8,5.1,2.4")["Body"].read()
+    floor_runtime = client("sagemaker-runtime", floor_url)
+    return (lambda: runtime.invoke_endpoint(EndpointName="bench-knn", ContentType="text/csv",
+                                            Accept="application/json", Body="5.8,2.8,5.1,2.4")["Body"].read(),
+            lambda: floor_runtime.invoke_endpoint(EndpointName="bench-knn", ContentType="text/csv",
+                                                  Accept="application/json", Body="5.8,2.8,5.1,2.4")["Body"].read())
 
 
 def _succeeds(call: Callable[[], object]) -> bool:
@@ -257,14 +287,15 @@ def latency(calls: int, chunk: int) -> None:
     emulator = None
     try:
         wait_answer(f"http://127.0.0.1:{floor_port}/", started)
-        emulator, _, _ = start_emulator(port)
+        emulator, _, _, _ = start_emulator(port)
         url = f"http://127.0.0.1:{port}"
-        floor_client = client("sagemaker", f"http://127.0.0.1:{floor_port}")
+        floor_url = f"http://127.0.0.1:{floor_port}"
+        floor_client = client("sagemaker", floor_url)
         targets: dict[str, Callable[[], object]] = {"floor (trivial Flask)": lambda: floor_client.list_models(MaxResults=1)}
         for label, prepare in (("machinelearning Predict", prepare_amazonml),
                                ("sagemaker-runtime InvokeEndpoint", prepare_knn)):
             try:
-                targets[label] = prepare(url)
+                targets[label], targets[f"floor, same call as {label.split()[-1]}"] = prepare(url, floor_url)
             except Exception as exc:  # noqa: BLE001 - report, keep benchmarking the rest
                 print(f"{label} could not be prepared: {exc}")
         models, sts = client("sagemaker", url), client("sts", url)
@@ -281,10 +312,16 @@ def latency(calls: int, chunk: int) -> None:
     floor50, floor95 = p50_p95(samples["floor (trivial Flask)"])
     print(f"latency: {len(samples['floor (trivial Flask)'])} calls per target in chunks of {chunk}, interleaved; "
           f"engine import {engines}; load average {load[0]:.2f} before, {load_after[0]:.2f} after")
-    print(f"  {'target':34s} {'p50 ms':>7s} {'p95 ms':>7s} {'p50/floor':>9s} {'p95/floor':>9s}")
+    print(f"  {'target':38s} {'p50 ms':>7s} {'p95 ms':>7s} {'p50/floor':>9s} {'p95/floor':>9s}"
+          f" {'p50/same-call floor':>20s} {'p95/same-call floor':>20s}")
     for name, values in samples.items():
         p50, p95 = p50_p95(values)
-        print(f"  {name:34s} {p50:7.2f} {p95:7.2f} {p50 / floor50:8.2f}x {p95 / floor95:8.2f}x")
+        line = f"  {name:38s} {p50:7.2f} {p95:7.2f} {p50 / floor50:8.2f}x {p95 / floor95:8.2f}x"
+        same = samples.get(f"floor, same call as {name.split()[-1]}")
+        if same is not None and not name.startswith("floor"):
+            same50, same95 = p50_p95(same)
+            line += f" {p50 / same50:19.2f}x {p95 / same95:19.2f}x"
+        print(line)
 
 
 def main() -> None:

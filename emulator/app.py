@@ -14,6 +14,7 @@ from emulator.persistence.wsgi import PersistingApp
 from emulator.protocol.models import service_model
 from emulator.request_log import RequestLog
 from emulator.runtime import Emulator
+from emulator.warmup import DeferredWarmUp
 
 MOTO_SERVICES = ("s3", "sts", "iam", "logs")
 
@@ -41,9 +42,9 @@ def create_app(config: Config | None = None) -> Flask:
     app = Flask("emulator")
     app.config["EMULATOR"] = emulator
     app.emulator = emulator  # type: ignore[attr-defined]
-    moto_wsgi_app()  # build moto's dispatcher at start-up, not on the first S3 call
-    warm_up()  # import pandas/scikit-learn in the background: the server answers meanwhile
-    workers.warm_up()  # start the forkserver that job worker processes fork from
+    # after the first answer, in the background: moto's dispatcher (else built by the first
+    # S3 call), pandas/scikit-learn (else imported by the first job) and the job forkserver
+    warm = DeferredWarmUp([workers.warm_up, moto_wsgi_app, warm_up], delay=10.0)
 
     @app.get("/_emulator/health")
     def health():  # noqa: ANN202
@@ -59,9 +60,8 @@ def create_app(config: Config | None = None) -> Flask:
     from emulator.services.machinelearning import register_routes as register_machinelearning_routes
 
     register_machinelearning_routes(app, emulator)
-    from emulator.console import register_console
+    from emulator.console import ConsoleMount
 
-    register_console(app, emulator)
-    gateway = AwsGateway(emulator, app.wsgi_app)
-    app.wsgi_app = RequestLog(HomePage(PersistingApp(gateway, emulator)), emulator.config.region)  # type: ignore[method-assign]
+    gateway = AwsGateway(emulator, ConsoleMount(app.wsgi_app, emulator, lambda: app.wsgi_app))
+    app.wsgi_app = warm.wrap(RequestLog(HomePage(PersistingApp(gateway, emulator)), emulator.config.region))  # type: ignore[method-assign]
     return app

@@ -191,14 +191,14 @@ class AwsGateway:
             return self._error(service, ServiceError(
                 "NotImplemented", f"The operation {operation} of service {service} is not implemented by aws-ml-emulator"),
                 request_id)
-        raw = _raw(environ, query, body if body is not None else _read_body(environ))
+        body = body if body is not None else _read_body(environ)
         try:
-            if model.protocol == "json":
-                params = parse_json_body(raw.body)
+            if model.protocol == "json":  # the body is all an awsJson request has to parse
+                params = parse_json_body(body)
             elif model.protocol == "rest-json":
-                params = parse_rest_json(op_model, raw, uri_params or {})
+                params = parse_rest_json(op_model, _raw(environ, query, body), uri_params or {})
             else:
-                params = parse_query(raw, dict(parse_qsl(raw.body.decode("utf-8", "replace"))))[1]
+                params = parse_query(_raw(environ, query, body), dict(parse_qsl(body.decode("utf-8", "replace"))))[1]
             try:
                 params = validate(op_model.input_shape, params, blob_base64=model.protocol == "json",
                                   unchecked_patterns=provider.unchecked_patterns)

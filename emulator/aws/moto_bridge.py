@@ -6,6 +6,7 @@ import functools
 import importlib
 import os
 import re
+import threading
 from typing import Any, Callable, Iterable
 
 from botocore import xform_name
@@ -38,12 +39,20 @@ _CANNED_BY_MOTO = {
 }
 
 
-@functools.lru_cache(maxsize=1)
-def moto_wsgi_app() -> Callable[..., Iterable[bytes]]:
-    """moto's own server dispatcher (the app behind ``moto_server``), built once."""
-    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+_MOTO_APP: list[Callable[..., Iterable[bytes]]] = []
+_MOTO_APP_LOCK = threading.Lock()
 
-    return DomainDispatcherApplication(create_backend_app)
+
+def moto_wsgi_app() -> Callable[..., Iterable[bytes]]:
+    """moto's own server dispatcher (the app behind ``moto_server``), built once (the
+    start-up warm-up or the first request that needs it, whichever comes first)."""
+    if not _MOTO_APP:
+        with _MOTO_APP_LOCK:
+            if not _MOTO_APP:
+                from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+                _MOTO_APP.append(DomainDispatcherApplication(create_backend_app))
+    return _MOTO_APP[0]
 
 
 @functools.lru_cache(maxsize=None)

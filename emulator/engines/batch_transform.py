@@ -22,7 +22,6 @@ import json
 import re
 from typing import Any, Iterator
 
-from emulator.engines.sagemaker.recordio import iter_recordio, write_recordio
 
 
 class TransformDataError(ValueError):
@@ -37,6 +36,8 @@ def split_records(data: bytes, split_type: str | None) -> list[bytes]:
     if split_type == "Line":
         return [line for line in data.splitlines() if line.strip()]
     if split_type == "RecordIO":
+        from emulator.engines.sagemaker.recordio import iter_recordio  # numpy: imported on use
+
         try:
             return [bytes(r) for r in iter_recordio(data)]
         except Exception as exc:  # noqa: BLE001 - any decoding problem is a data error
@@ -70,6 +71,8 @@ def batches(records: list[bytes], strategy: str, max_payload_mb: int, split_type
 def join_payload(records: list[bytes], split_type: str | None) -> bytes:
     """One request body from a batch."""
     if split_type == "RecordIO":
+        from emulator.engines.sagemaker.recordio import write_recordio  # numpy: imported on use
+
         return write_recordio(records)
     return b"\n".join(records)
 

@@ -17,11 +17,10 @@ import secrets
 import threading
 from concurrent.futures import FIRST_COMPLETED, Future
 from concurrent.futures import wait as wait_futures
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from emulator.context import RequestContext
 from emulator.engines import sagemaker as algorithms
-from emulator.engines.tuning import Proposal, Strategy, make_strategy
 from emulator.jobs import JobRunner
 from emulator.services.paging import BadNextToken, paginate
 from emulator.services.sagemaker.errors import in_use, not_found, validation
@@ -29,6 +28,9 @@ from emulator.services.sagemaker.listing import list_page
 from emulator.services.sagemaker.state import SageMakerState
 from emulator.services.sagemaker.training import request_stop, start_training_job
 from emulator.services.sagemaker.tuning_config import MAX_PARENTS, OBJECTIVE_KEY, Definition, parse_definitions
+
+if TYPE_CHECKING:  # the tuning engine (NumPy) is imported by the first tuning job
+    from emulator.engines.tuning import Proposal, Strategy
 
 _CHILD_KEYS = ("RoleArn", "InputDataConfig", "VpcConfig", "OutputDataConfig", "StoppingCondition",
                "EnableNetworkIsolation", "EnableInterContainerTrafficEncryption", "EnableManagedSpotTraining",
@@ -161,6 +163,8 @@ class TuningJobRun:
         self.maximize = definitions[0].objective["Type"] == "Maximize"
         seed = config.get("RandomSeed")
         seed = int(seed) if seed is not None else secrets.randbelow(2 ** 31)
+        from emulator.engines.tuning import make_strategy
+
         self.strategies: list[Strategy] = []
         for index, definition in enumerate(definitions):
             strategy = make_strategy(config["Strategy"], definition.space, seed + index,

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from emulator.engines import sagemaker as algorithms
-from emulator.engines.tuning import SearchSpace, SpaceError, parse_ranges
 from emulator.services.sagemaker.errors import validation
+
+if TYPE_CHECKING:  # the tuning engine (NumPy) is imported by the first tuning job
+    from emulator.engines.tuning import SearchSpace
 
 OBJECTIVE_KEY = "_tuning_objective_metric"
 # AWS infers Hyperband's MaxResource from these static hyperparameters.
@@ -71,6 +73,8 @@ def parse_definitions(request: dict[str, Any]) -> list[Definition]:
 
 def _definition(name: str | None, spec: dict[str, Any], ranges: dict[str, Any] | None,
                 objective: dict[str, str]) -> Definition:
+    from emulator.engines.tuning import SpaceError, parse_ranges
+
     try:
         space = parse_ranges(ranges)
     except SpaceError as exc:
