@@ -12,7 +12,7 @@ import tarfile
 import threading
 import time
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 
@@ -41,15 +41,32 @@ class TrainingResult:
     model_files: dict[str, bytes]
     metrics: list[tuple[str, float]] = field(default_factory=list)
     log_lines: list[str] = field(default_factory=list)
+    stopped_early: bool = False
+    """True when the caller's ``progress`` listener stopped training after an epoch
+    (a tuning job's early stopping); the model is the one trained so far."""
+
+
+Progress = Callable[[list[str]], bool]
+"""Told the log lines written since its last call at the end of every epoch (round);
+returns True to stop training there."""
 
 
 # --------------------------------------------------------------------------- logs
 class Log:
     """Collects log lines in the style of the AWS algorithm containers."""
 
-    def __init__(self):
+    def __init__(self, progress: Progress | None = None):
         self.lines: list[str] = []
         self.thread_id = threading.get_ident()  # the thread that runs the training
+        self.progress = progress
+        self._told = 0
+
+    def epoch_end(self) -> bool:
+        """Tell the listener this epoch's lines; True when it asks to stop training now."""
+        if self.progress is None:
+            return False
+        new, self._told = self.lines[self._told:], len(self.lines)
+        return bool(self.progress(new))
 
     def info(self, message: str) -> None:
         stamp = time.strftime("%m/%d/%Y %H:%M:%S", time.gmtime())
