@@ -159,3 +159,48 @@ def test_auto_early_stopping_reads_xgboost_rounds(aws: Any, bucket: str) -> None
     assert len(curves["0.3"]) == rounds
     assert len(curves["0.001"]) == 1 and curves["0.001"][0] > curves["0.3"][0]  # worse than the one completed job
     assert described["TrainingJobStatusCounters"]["Stopped"] == sum(c["TrainingJobStatus"] == "Stopped" for c in children)
+
+
+def test_delete_tuning_job_only_when_finished(aws: Any, bucket: str) -> None:
+    from clients.testing import running_emulator
+    from emulator.config import Config
+
+    sm = aws("sagemaker")
+    _upload_iris(aws("s3"), bucket)
+    name = f"knn-del-{uuid.uuid4().hex[:6]}"
+    sm.create_hyper_parameter_tuning_job(**_knn_tuning_request(name, bucket, max_jobs=2, parallel=2),
+                                         Tags=[{"Key": "team", "Value": "ml"}])
+    described = _wait_tuning(sm, name)
+    children = [c["TrainingJobName"] for c in _children(sm, name)]
+    sm.delete_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)
+    for call in (lambda: sm.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=name),
+                 lambda: sm.list_training_jobs_for_hyper_parameter_tuning_job(HyperParameterTuningJobName=name),
+                 lambda: sm.delete_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)):
+        with pytest.raises(ClientError) as missing:
+            call()
+        assert missing.value.response["Error"]["Code"] == "ResourceNotFound"
+    listed = sm.list_hyper_parameter_tuning_jobs(NameContains=name)["HyperParameterTuningJobSummaries"]
+    assert listed == []
+    with pytest.raises(ClientError) as untagged:  # its tags went with it
+        sm.list_tags(ResourceArn=described["HyperParameterTuningJobArn"])
+    assert "does not exist" in untagged.value.response["Error"]["Message"]
+    for child in children:  # the training jobs stay, with their artefacts
+        job = sm.describe_training_job(TrainingJobName=child)
+        assert job["TrainingJobStatus"] == "Completed" and job["TuningJobArn"] == described["HyperParameterTuningJobArn"]
+    # the name can be used again
+    sm.create_hyper_parameter_tuning_job(**_knn_tuning_request(name, bucket, max_jobs=1, parallel=1))
+    assert _wait_tuning(sm, name)["HyperParameterTuningJobStatus"] == "Completed"
+
+    with running_emulator(Config(job_grace_seconds=0.0)) as slow:  # a running job cannot be deleted
+        slow_sm = slow.client("sagemaker")
+        slow_bucket = f"del-{uuid.uuid4().hex[:8]}"
+        slow.client("s3").create_bucket(Bucket=slow_bucket)
+        _upload_iris(slow.client("s3"), slow_bucket)
+        running = f"knn-run-{uuid.uuid4().hex[:6]}"
+        slow_sm.create_hyper_parameter_tuning_job(**_knn_tuning_request(running, slow_bucket, max_jobs=2, parallel=1))
+        with pytest.raises(ClientError) as busy:  # two jobs one after the other: still in progress
+            slow_sm.delete_hyper_parameter_tuning_job(HyperParameterTuningJobName=running)
+        assert busy.value.response["Error"]["Code"] == "ValidationException"
+        assert "InProgress" in busy.value.response["Error"]["Message"]
+        assert _wait_tuning(slow_sm, running)["HyperParameterTuningJobStatus"] == "Completed"
+        slow_sm.delete_hyper_parameter_tuning_job(HyperParameterTuningJobName=running)

@@ -139,7 +139,7 @@ def test_median_stopping_rule_as_aws_documents_it() -> None:
     assert not rule.observe("c", 0.36)
     # epoch 2: running averages (0.5+0.6)/2=0.55 and (0.2+0.4)/2=0.3, median 0.425: 0.42 is worse
     assert rule.observe("c", 0.42)
-    # epoch 5: no ended job ran 5 epochs, so no vote
+
     minimize = MedianStoppingRule(maximize=False)
     minimize.observe("a", 1.0)
     minimize.end("a")

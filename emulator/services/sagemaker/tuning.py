@@ -42,7 +42,7 @@ def _now() -> dt.datetime:
 
 
 class TuningOperations:
-    """Create/Describe/List/Stop HyperParameterTuningJob and ListTrainingJobsForHyperParameterTuningJob."""
+    """Create/Describe/List/Stop/Delete HyperParameterTuningJob and ListTrainingJobsForHyperParameterTuningJob."""
 
     _children_runner: JobRunner | None = None
     _children_runner_lock = threading.Lock()
@@ -148,6 +148,22 @@ class TuningOperations:
             record.update(HyperParameterTuningJobStatus="Stopping", LastModifiedTime=_now())
             for child in state.tuning_children[record["HyperParameterTuningJobName"]]:
                 request_stop(state, child["TrainingJobName"])
+        return None
+
+    def delete_hyper_parameter_tuning_job(self, ctx: RequestContext, request: dict[str, Any]) -> None:
+        """Forget a finished tuning job; its training jobs and their artefacts stay, as AWS documents."""
+        state = ctx.state(SageMakerState)
+        with state.lock:
+            record = _find(state, request["HyperParameterTuningJobName"])
+            name = record["HyperParameterTuningJobName"]
+            if record["HyperParameterTuningJobStatus"] not in _TERMINAL:
+                raise validation(f"The request was rejected because the hyperparameter tuning job is in status "
+                                 f"{record['HyperParameterTuningJobStatus']}. Only a Completed, Stopped or Failed "
+                                 f"hyperparameter tuning job can be deleted.")
+            del state.tuning_jobs[name]
+            state.tuning_children.pop(name, None)
+            state.tuning_futures.pop(name, None)
+            state.tags.pop(record["HyperParameterTuningJobArn"], None)
         return None
 
 
