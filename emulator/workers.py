@@ -44,7 +44,7 @@ PRELOAD = ("emulator._forkserver_init", "emulator.workers", "emulator.engines.am
            "sklearn.metrics", "xgboost", "emulator.engines.amazonml.sgd", "emulator.engines.amazonml.datasets",
            "emulator.engines.amazonml.statistics", "emulator.engines.amazonml.metrics",
            "emulator.engines.sagemaker.knn", "emulator.engines.sagemaker.linear_learner",
-           "emulator.engines.sagemaker.xgboost_algo")
+           "emulator.engines.sagemaker.xgboost_algo", "emulator.engines.sagemaker.blazingtext", "fasttext")
 """Modules the forkserver imports once, so that each job's child starts warm."""
 
 POLL_SECONDS = 0.05

@@ -193,10 +193,20 @@ class Hyper:
 
 
 # ------------------------------------------------------------------- artefacts
+def _gzip_level(model_files: dict[str, bytes]) -> int:
+    """9, or 0 (stored deflate blocks, still a valid gzip stream) when a sample of the
+    members barely compresses: fastText's float matrices (tens of MB) gain ~7% at level 9
+    for seconds of CPU per training job."""
+    if sum(len(data) for data in model_files.values()) < 4 * 1024 * 1024:
+        return 9
+    sample = b"".join(data[:512 * 1024] for data in model_files.values())
+    return 0 if len(zlib.compress(sample, 1)) > 0.85 * len(sample) else 9
+
+
 def make_model_tar_gz(model_files: dict[str, bytes]) -> bytes:
     """Pack ``{name: bytes}`` into a deterministic gzip'ed tarball."""
     buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+    with tarfile.open(fileobj=buffer, mode="w:gz", compresslevel=_gzip_level(model_files)) as tar:
         for name in sorted(model_files):
             data = model_files[name]
             info = tarfile.TarInfo(name=name)
