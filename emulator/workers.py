@@ -44,7 +44,7 @@ PRELOAD = ("emulator._forkserver_init", "emulator.workers", "emulator.engines.am
            "sklearn.metrics", "xgboost", "emulator.engines.amazonml.sgd", "emulator.engines.amazonml.datasets",
            "emulator.engines.amazonml.statistics", "emulator.engines.amazonml.metrics",
            "emulator.engines.sagemaker.knn", "emulator.engines.sagemaker.linear_learner",
-           "emulator.engines.sagemaker.xgboost_algo")
+           "emulator.engines.sagemaker.xgboost_algo", "emulator.engines.sagemaker.blazingtext", "fasttext")
 """Modules the forkserver imports once, so that each job's child starts warm."""
 
 POLL_SECONDS = 0.05
@@ -188,11 +188,16 @@ def _cancelled(cancel: Any) -> bool:
 def run(fn: Callable[..., Any] | str, *args: Any, memory_mb: int | None = None, timeout: float | None = None,
         cancel: threading.Event | Callable[[], bool] | None = None,
         on_wait: Callable[[], None] | None = None, on_start: Callable[[], None] | None = None,
-        **kwargs: Any) -> Any:
+        progress: Callable[[Any], bool] | None = None, **kwargs: Any) -> Any:
     """``fn(*args, **kwargs)`` in a fresh worker process; its result, or its exception.
 
     ``on_wait`` is called once if the job must wait for a free worker, ``on_start`` when
     it then gets one.
+
+    ``progress``: ``fn`` is called with ``progress=report``, a function the child calls
+    with plain data (e.g. the log lines of an epoch); ``report`` blocks until this
+    process has called ``progress(data)`` and returns its answer (True: stop early), so
+    that the decision is taken at exactly that point of the child's work.
 
     Raises the exception ``fn`` raised (when it pickles), :class:`WorkerOutOfMemory`,
     :class:`WorkerCrashed`, :class:`WorkerCancelled` (``cancel`` set, or :func:`shutdown`)
@@ -204,7 +209,7 @@ def run(fn: Callable[..., Any] | str, *args: Any, memory_mb: int | None = None, 
     if waited and on_start is not None:
         on_start()
     try:
-        return _run_child(fn, args, kwargs, limit_mb, deadline, timeout, cancel)
+        return _run_child(fn, args, kwargs, limit_mb, deadline, timeout, cancel, progress)
     finally:
         with _POOL.lock:
             _POOL.lock.notify_all()
@@ -242,19 +247,25 @@ def _acquire(cancel: Any, on_wait: Callable[[], None] | None, deadline: float | 
 
 
 def _run_child(fn: Callable[..., Any] | str, args: tuple, kwargs: dict, limit_mb: int, deadline: float | None,
-               timeout: float | None, cancel: Any) -> Any:
+               timeout: float | None, cancel: Any, progress: Callable[[Any], bool] | None = None) -> Any:
     placeholder = -threading.get_ident()
     receiver, sender = _POOL.context.Pipe(duplex=False)
-    process = _POOL.context.Process(target=_child_main, args=(sender, fn, args, kwargs, limit_mb, os.getpid()),
+    answers, answer_sender = _POOL.context.Pipe(duplex=False) if progress is not None else (None, None)
+    process = _POOL.context.Process(target=_child_main,
+                                    args=(sender, fn, args, kwargs, limit_mb, os.getpid(), answers),
                                     name=f"{WORKER_NAME}{getattr(fn, '__name__', fn)}", daemon=True)
     try:
         process.start()
     except BaseException:
         with _POOL.lock:
             _POOL.running.pop(placeholder, None)
+        if answer_sender is not None:
+            answer_sender.close()
         raise
     finally:
         sender.close()
+        if answers is not None:
+            answers.close()
     with _POOL.lock:
         _POOL.running.pop(placeholder, None)
         _POOL.running[process.pid] = process
@@ -272,16 +283,36 @@ def _run_child(fn: Callable[..., Any] | str, args: tuple, kwargs: dict, limit_mb
                     message = receiver.recv()
                 except (EOFError, OSError):
                     message = None
+                if message is not None and message[0] == "progress" and progress is not None:
+                    _answer(answer_sender, _ask(progress, message[1]))
+                    continue
                 break
             if not process.is_alive():
                 message = receiver.recv() if receiver.poll(0) else None
                 break
     finally:
         receiver.close()
+        if answer_sender is not None:
+            answer_sender.close()
         _kill(process)
         with _POOL.lock:
             _POOL.running.pop(process.pid, None)
     return _outcome(message, process, limit_mb)
+
+
+def _ask(progress: Callable[[Any], bool], data: Any) -> bool:
+    try:
+        return bool(progress(data))
+    except Exception:  # a bug in the listener must not end the job
+        log.exception("a worker's progress listener failed")
+        return False
+
+
+def _answer(answer_sender: Any, stop: bool) -> None:
+    try:
+        answer_sender.send(stop)
+    except (BrokenPipeError, ConnectionError, EOFError, OSError):
+        pass  # the child is gone; its end is reported by the loop
 
 
 def _outcome(message: Any, process: multiprocessing.process.BaseProcess, limit_mb: int) -> Any:
@@ -373,8 +404,22 @@ def _watch_server(server_pid: int) -> None:
             pass
 
 
+class _Reporter:
+    """The ``progress`` function a child gets: send data, wait for the parent's answer."""
+
+    def __init__(self, sender: Any, answers: Any) -> None:
+        self.sender, self.answers = sender, answers
+
+    def __call__(self, data: Any) -> bool:
+        try:
+            self.sender.send(("progress", data))
+            return bool(self.answers.recv())
+        except (BrokenPipeError, ConnectionError, EOFError, OSError):
+            return False  # the parent is gone; it kills this process anyway
+
+
 def _child_main(sender: Any, fn: Callable[..., Any] | str, args: tuple, kwargs: dict, limit_mb: int,
-                server_pid: int) -> None:
+                server_pid: int, answers: Any = None) -> None:
     try:
         os.setpgid(0, 0)
     except OSError:
@@ -387,6 +432,8 @@ def _child_main(sender: Any, fn: Callable[..., Any] | str, args: tuple, kwargs: 
     threading.Thread(target=_watch_server, args=(server_pid,), name="server-watch", daemon=True).start()
     os.environ.setdefault("OMP_NUM_THREADS", str(max(1, os.cpu_count() or 1)))
     _limit_memory(limit_mb)
+    if answers is not None:
+        kwargs = {**kwargs, "progress": _Reporter(sender, answers)}
     try:
         message: tuple[str, Any] = ("ok", _resolve(fn)(*args, **kwargs))
     except MemoryError as exc:

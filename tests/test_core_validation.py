@@ -114,7 +114,7 @@ def test_job_types_moto_would_fake_answer_501(aws) -> None:
     code, status, message = _code(aws("sagemaker").list_compilation_jobs)
     assert (code, status) == ("NotImplemented", 501)
     assert "ListCompilationJobs" in message
-    code, status, _ = _code(aws("sagemaker").delete_hyper_parameter_tuning_job, HyperParameterTuningJobName="x")
+    code, status, _ = _code(aws("sagemaker").delete_compilation_job, CompilationJobName="x")
     assert (code, status) == ("NotImplemented", 501)
 
 

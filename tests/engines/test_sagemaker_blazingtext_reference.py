@@ -128,3 +128,24 @@ def test_word2vec_hyperparameters_change_the_vectors():
     assert len(base) == 16 and len(narrow) == 8
     res, _, _ = w2v({"mode": "batch_skipgram", "batch_size": "15"})
     assert any("batch_skipgram is trained as skipgram" in l for l in res.log_lines)
+
+
+def test_word_ngrams_1_trains_without_nan():
+    """word_ngrams=1 always ended in "Encountered NaN" on the review corpus (uninitialised
+    matrix rows in this fastText build), at any learning rate; seed 002's tuner samples it.
+    No retry may be needed, and the model is as good as a bag-of-words reference."""
+    from sklearn.feature_extraction.text import CountVectorizer
+    from sklearn.naive_bayes import MultinomialNB
+
+    from clients.examples.review_corpus import splits
+
+    data = splits()
+    hp = {"mode": "supervised", "epochs": "20", "learning_rate": "0.05", "vector_dim": "100", "min_count": "2",
+          "word_ngrams": "1"}
+    res = supervised(hp, "\n".join(data["train"]) + "\n", "\n".join(data["validation"]) + "\n")
+    assert not [line for line in res.log_lines if "NaN" in line]
+    texts = {k: ([l.split(" ", 1)[1] for l in v], [l.split(" ", 1)[0] for l in v]) for k, v in data.items()}
+    vectorizer = CountVectorizer(token_pattern=r"\S+").fit(texts["train"][0])
+    reference = MultinomialNB().fit(vectorizer.transform(texts["train"][0]), texts["train"][1]).score(
+        vectorizer.transform(texts["validation"][0]), texts["validation"][1])
+    assert abs(dict(res.metrics)["validation:accuracy"] - reference) < 0.1, reference

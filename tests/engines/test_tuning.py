@@ -122,3 +122,27 @@ def test_hyperband_promotes_the_top_third_to_more_resource() -> None:
         rung = sorted((float(p.values["x"]) for p in asked[:i] if p.resource == 1), reverse=True)
         assert float(asked[i].values["x"]) in rung[: len(rung) // 3]
     assert any(p.resource == 9 for p in asked)
+
+
+def test_median_stopping_rule_as_aws_documents_it() -> None:
+    from emulator.engines.tuning import MedianStoppingRule
+
+    rule = MedianStoppingRule(maximize=True)
+    assert not rule.observe("a", 0.5)  # no ended job yet: nothing to compare with
+    for value in (0.6, 0.7, 0.8):
+        rule.observe("a", value)
+    rule.end("a")
+    for value in (0.2, 0.4, 0.6, 0.9):
+        rule.observe("b", value)
+    rule.end("b")
+    # epoch 1: running averages 0.5 (a) and 0.2 (b), median 0.35
+    assert not rule.observe("c", 0.36)
+    # epoch 2: running averages (0.5+0.6)/2=0.55 and (0.2+0.4)/2=0.3, median 0.425: 0.42 is worse
+    assert rule.observe("c", 0.42)
+
+    minimize = MedianStoppingRule(maximize=False)
+    minimize.observe("a", 1.0)
+    minimize.end("a")
+    assert minimize.observe("b", 1.5) and not minimize.observe("c", 0.9)
+    assert minimize.observe("d", float("nan"))
+    assert minimize.epochs("b") == 1

@@ -4,7 +4,8 @@ Linear Learner). No HTTP/S3/CloudWatch: bytes and parameters in, plain objects o
 Facade:
     algorithm_from_image(image_uri) -> "knn" | "blazingtext" | "xgboost" | "linear-learner" | None
     metric_definitions(algorithm) -> [{"Name": ..., "Regex": ...}]
-    train(algorithm, hyperparameters, channels) -> TrainingResult
+    train(algorithm, hyperparameters, channels, progress=None) -> TrainingResult
+    EARLY_STOPPING: the algorithms that report each epoch (round) to ``progress``
     make_model_tar_gz(model_files) -> bytes
     load_predictor(algorithm, model_tar_gz) -> Predictor (.invoke(body, content_type, accept,
         custom_attributes=None) -> (body, content_type))
@@ -16,15 +17,19 @@ from __future__ import annotations
 import re
 from typing import Protocol
 
-from .common import AlgorithmError, Channel, ModelError, TrainingResult, make_model_tar_gz, read_model_tar_gz
+from .common import AlgorithmError, Channel, ModelError, Progress, TrainingResult, make_model_tar_gz, read_model_tar_gz
 from .metrics import metric_definitions
 
 __all__ = [
-    "AlgorithmError", "Channel", "ModelError", "Predictor", "TrainingResult", "ALGORITHMS",
+    "AlgorithmError", "Channel", "ModelError", "Predictor", "Progress", "EARLY_STOPPING", "TrainingResult", "ALGORITHMS",
     "algorithm_from_image", "metric_definitions", "train", "load_predictor", "make_model_tar_gz",
 ]
 
 ALGORITHMS = ("knn", "blazingtext", "xgboost", "linear-learner")
+EARLY_STOPPING = ("linear-learner", "xgboost")
+"""Built-ins that emit their metrics after every epoch (boosting round), so a tuning job
+can stop them early, as AWS lists them. BlazingText (fastText) trains in one call without
+per-epoch output, and k-NN has no epochs."""
 _REPOS = {
     "knn": "knn",
     "blazingtext": "blazingtext",
@@ -64,7 +69,11 @@ def _module(algorithm: str):
 
 
 def train(algorithm: str, hyperparameters: dict[str, str] | None,
-          channels: dict[str, Channel]) -> TrainingResult:
+          channels: dict[str, Channel], progress: Progress | None = None) -> TrainingResult:
+    """Train ``algorithm``; ``progress`` (for :data:`EARLY_STOPPING` algorithms) is told
+    each epoch's log lines and may stop training there."""
+    if progress is not None and algorithm in EARLY_STOPPING:
+        return _module(algorithm).train(hyperparameters or {}, channels or {}, progress=progress)
     return _module(algorithm).train(hyperparameters or {}, channels or {})
 
 

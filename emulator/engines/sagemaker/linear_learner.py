@@ -242,9 +242,9 @@ def calibrate(scores: np.ndarray, y: np.ndarray, c: dict) -> tuple[float, float]
     return float(thresholds[best]), float(max(value[best], 0.0))
 
 
-def train(hyperparameters: dict, channels: dict) -> TrainingResult:
+def train(hyperparameters: dict, channels: dict, progress: Progress | None = None) -> TrainingResult:
     hp = Hyper(hyperparameters, KNOWN)
-    log = Log()
+    log = Log(progress)
     train_ch = require_channel(channels, "train", ["train", "validation", "test"])
     c = _settings(hp, log)
     ptype, feature_dim, num_classes = c["ptype"], c["feature_dim"], c["num_classes"]
@@ -336,10 +336,18 @@ def train(hyperparameters: dict, channels: dict) -> TrainingResult:
             log.info(f"Epoch {report.epoch}: Loss has not improved for {report.stale} epochs.")
         log.info(f"#progress_metric: host=algo-1, completed {100 * (report.epoch + 1) // c['epochs']} % of epochs")
         train_losses.append(report.train_loss)
+        if log.epoch_end():
+            stopped.append(report.epoch)
+            return True
+        return False
 
     train_losses: list[np.ndarray] = []
+    stopped: list[int] = []
     W, b, epochs_run = train_models(Z, yt, weights, spec, criterion, on_epoch)
-    if epochs_run < c["epochs"]:
+    if stopped:
+        log.info(f"The hyperparameter tuning job stopped training after epoch {stopped[0]}"
+                 f" (its objective was worse than the median of completed training jobs).")
+    elif epochs_run < c["epochs"]:
         log.info(f"Early stop condition met. Stopping training after epoch {epochs_run - 1}.")
     # choose the model: the criterion at each model's best epoch, on validation (or train) data
     if val is not None:
@@ -375,7 +383,7 @@ def train(hyperparameters: dict, channels: dict) -> TrainingResult:
         for metric, value in model.evaluate(Xe, ye, c, loss_spec, scale):
             tag = "loss" if metric.endswith("_objective") or metric in ("mse", "rmse", "absolute_loss") else "score"
             log.info(f"#quality_metric: host=algo-1, {name} {metric} <{tag}>={float(value)!r}")
-    return TrainingResult(model.to_files(), metrics_from_log(log.lines), log.lines)
+    return TrainingResult(model.to_files(), metrics_from_log(log.lines), log.lines, stopped_early=bool(stopped))
 
 
 def metrics_from_log(lines: list[str]) -> list[tuple[str, float]]:

@@ -172,12 +172,13 @@ class EpochReport:
 
 def train_models(X: np.ndarray, y: np.ndarray, weights: np.ndarray, spec: TrainSpec,
                  criterion: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray],
-                 on_epoch: Callable[[EpochReport, np.ndarray, np.ndarray], None] | None = None,
+                 on_epoch: Callable[[EpochReport, np.ndarray, np.ndarray], bool | None] | None = None,
                  ) -> tuple[np.ndarray, np.ndarray, int]:
     """Run the epoch loop; return each model's weights and biases at its best epoch
     (by ``criterion(W, b, train_loss) -> (M,)``, lower is better) and the number of
     epochs run. Stops early when the best criterion over all models has not improved
-    by ``early_stopping_tolerance`` (relative) for ``early_stopping_patience`` epochs."""
+    by ``early_stopping_tolerance`` (relative) for ``early_stopping_patience`` epochs,
+    or when ``on_epoch`` returns True (a tuning job's early stopping)."""
     n, d = X.shape
     rng = np.random.default_rng(spec.seed)
     W, b = _init(spec, d, rng)
@@ -231,8 +232,8 @@ def train_models(X: np.ndarray, y: np.ndarray, weights: np.ndarray, spec: TrainS
             global_best, stale = current, 0
         else:
             stale += 1
-        if on_epoch is not None:
-            on_epoch(EpochReport(epoch, train_loss, crit, improved, stale), W, b)
+        if on_epoch is not None and on_epoch(EpochReport(epoch, train_loss, crit, improved, stale), W, b):
+            break
         if stale >= spec.early_stopping_patience:
             break
     return best_W, best_b, epochs_run

@@ -34,7 +34,7 @@ import numpy as np
 
 from .channels import (channel_format, parse_features_payload, read_labelled_csv, read_libsvm,
                        require_channel)
-from .common import AlgorithmError, Hyper, Log, ModelError, TrainingResult, base_content_type, dumps
+from .common import AlgorithmError, Hyper, Log, ModelError, Progress, TrainingResult, base_content_type, dumps
 
 OBJECTIVES = [
     "reg:squarederror", "reg:linear", "reg:logistic", "reg:squaredlogerror", "reg:pseudohubererror",
@@ -122,11 +122,35 @@ def _available_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def train(hyperparameters: dict, channels: dict) -> TrainingResult:
+def _round_logger(log: Log):
+    """An xgboost callback writing each boosting round's metrics as AWS logs them
+    (``[3]#011train-auc:0.99#011validation-auc:0.98``) when the round ends, and
+    telling ``log``'s listener, which may stop training there (a tuning job's early stopping)."""
+    import xgboost as xgb
+
+    class RoundLogger(xgb.callback.TrainingCallback):
+        stopped_at: int | None = None
+
+        def after_iteration(self, model, epoch: int, evals_log) -> bool:
+            parts = [f"[{epoch}]"]
+            for channel, values in evals_log.items():
+                for metric, history in values.items():
+                    value = history[-1][0] if isinstance(history[-1], tuple) else history[-1]
+                    parts.append(f"{channel}-{metric}:{float(value):.5f}")
+            log.raw("#011".join(parts))
+            if log.epoch_end():
+                self.stopped_at = epoch
+                return True
+            return False
+
+    return RoundLogger()
+
+
+def train(hyperparameters: dict, channels: dict, progress: Progress | None = None) -> TrainingResult:
     import xgboost as xgb
 
     hp = Hyper(hyperparameters, KNOWN)
-    log = Log()
+    log = Log(progress)
     train_ch = require_channel(channels, "train", ["train", "validation"])
     num_round = hp.int("num_round", required=True, minimum=1)
     objective = hp.choice("objective", OBJECTIVES, "reg:squarederror")
@@ -193,6 +217,7 @@ def train(hyperparameters: dict, channels: dict) -> TrainingResult:
             return _custom_values(custom, preds, dmat.get_label(), objective)
 
     history: dict = {}
+    rounds_logger = _round_logger(log)
     printed = io.StringIO()
     try:
         # xgboost's own messages (how many depends on ``verbosity``) go to the training log
@@ -201,7 +226,7 @@ def train(hyperparameters: dict, channels: dict) -> TrainingResult:
             warnings.simplefilter("always")
             booster = xgb.train(params, dtrain, num_boost_round=num_round, evals=evals,
                                 evals_result=history, early_stopping_rounds=early,
-                                custom_metric=custom_fn, verbose_eval=False)
+                                custom_metric=custom_fn, verbose_eval=False, callbacks=[rounds_logger])
     except xgb.core.XGBoostError as exc:
         raise AlgorithmError(f"XGBoost training failed: {str(exc).splitlines()[0]}") from None
     for message in [str(w.message) for w in caught] + printed.getvalue().splitlines():
@@ -211,12 +236,9 @@ def train(hyperparameters: dict, channels: dict) -> TrainingResult:
 
     names = list(history.get("train", {}))
     rounds = len(history["train"][names[0]]) if names else 0
-    for i in range(rounds):
-        parts = [f"[{i}]"]
-        for channel in history:
-            for m in history[channel]:
-                parts.append(f"{channel}-{m}:{history[channel][m][i]:.5f}")
-        log.raw("#011".join(parts))
+    if rounds_logger.stopped_at is not None:
+        log.info(f"The hyperparameter tuning job stopped training after round [{rounds_logger.stopped_at}]"
+                 f" (its objective was worse than the median of completed training jobs).")
     final = getattr(booster, "best_iteration", None) if early else None
     idx = final if final is not None else rounds - 1
     metrics = [(f"{channel}:{m}", round(float(history[channel][m][idx]), 5))
@@ -225,7 +247,8 @@ def train(hyperparameters: dict, channels: dict) -> TrainingResult:
         log.info(f"Stopping. Best iteration: [{final}]")
         booster = booster[: final + 1]
     model = booster.save_raw("json")
-    return TrainingResult({"xgboost-model": bytes(model)}, metrics, log.lines)
+    return TrainingResult({"xgboost-model": bytes(model)}, metrics, log.lines,
+                          stopped_early=rounds_logger.stopped_at is not None)
 
 
 class XGBoostPredictor:

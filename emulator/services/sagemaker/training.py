@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import time
-from typing import Any
+from typing import Any, Callable
 
 from emulator import workers
 from emulator.aws.logs import LogWriter
@@ -35,6 +35,8 @@ STOPPING = ("Stopping", "Stopping the training job")
 STOPPED = ("Stopped", "Training job stopped")
 MAX_RUNTIME_EXCEEDED = ("MaxRuntimeExceeded", "Job stopped because max run time was exceeded.")
 SHUT_DOWN = ("Stopped", "Training job stopped because the emulator shut down")
+STOPPED_EARLY = ("Stopped", "The hyperparameter tuning job stopped this training job early: its objective metric "
+                            "was worse than the median of the completed training jobs at the same epoch")
 WAITING = ("Training", "Waiting for a free worker process to start training")
 
 
@@ -54,8 +56,10 @@ class TrainingJobRun:
     """One training job's background work: download, train, upload, log."""
 
     def __init__(self, state: SageMakerState, name: str, s3: S3Store, logs: LogWriter, metrics: MetricWriter,
-                 jobs: JobRunner) -> None:
+                 jobs: JobRunner, progress: Callable[[list[str]], bool] | None = None) -> None:
         self.state, self.name, self.s3, self.logs, self.metrics, self.jobs = state, name, s3, logs, metrics, jobs
+        self.progress = progress
+        """Told each epoch's log lines; True stops training there (a tuning job's early stopping)."""
         self.log_lines: list[str] = []
         self.stream = f"{name}/algo-1-{int(time.time())}"
 
@@ -104,7 +108,8 @@ class TrainingJobRun:
             return self.jobs.work(engine.train, algorithm, hyperparameters, channels,
                                   cancel=lambda: self.name in self.state.stop_requested,
                                   timeout=None if remaining is None else max(0.01, remaining),
-                                  on_wait=lambda: self.note(WAITING), on_start=lambda: self.note(TRAINING))
+                                  on_wait=lambda: self.note(WAITING), on_start=lambda: self.note(TRAINING),
+                                  **({"progress": self.progress} if self.progress is not None else {}))
         except workers.WorkerTimeout:
             raise JobStopped(MAX_RUNTIME_EXCEEDED) from None
         except workers.WorkerCancelled as exc:
@@ -138,7 +143,10 @@ class TrainingJobRun:
             self.transition(UPLOADING)
             artifact = f"{job['OutputDataConfig']['S3OutputPath'].rstrip('/')}/{self.name}/output/model.tar.gz"
             self.s3.put_uri(artifact, engine.make_model_tar_gz(result.model_files))
-            self.finish("Completed", COMPLETED, artifact=artifact, metrics=result.metrics)
+            if result.stopped_early:
+                self.finish("Stopped", STOPPED_EARLY, artifact=artifact, metrics=result.metrics)
+            else:
+                self.finish("Completed", COMPLETED, artifact=artifact, metrics=result.metrics)
         except JobStopped as stop:
             self.finish("Stopped", stop.secondary)
         except (engine.AlgorithmError, ChannelReadError, S3AccessError) as exc:
@@ -247,8 +255,10 @@ def request_stop(state: SageMakerState, name: str) -> bool:
 
 
 def start_training_job(ctx: RequestContext, state: SageMakerState, jobs: JobRunner, request: dict[str, Any],
-                       arn: str, tuning_job_arn: str | None = None) -> dict[str, Any]:
-    """Record a training job and start it; shared by CreateTrainingJob and tuning jobs."""
+                       arn: str, tuning_job_arn: str | None = None,
+                       progress: Callable[[list[str]], bool] | None = None) -> dict[str, Any]:
+    """Record a training job and start it; shared by CreateTrainingJob and tuning jobs
+    (``progress``: see :class:`TrainingJobRun`; built-in algorithms only)."""
     name = request["TrainingJobName"]
     spec = dict(request.get("AlgorithmSpecification") or {})
     algorithm = engine.algorithm_from_image(spec.get("TrainingImage"))
@@ -307,7 +317,7 @@ def start_training_job(ctx: RequestContext, state: SageMakerState, jobs: JobRunn
         run: TrainingJobRun = script_mode.ScriptTrainingRun(state, name, ctx.s3(), ctx.logs(), ctx.metrics(), jobs,
                                                             data_dir=ctx.emulator.config.data_dir)
     else:
-        run = TrainingJobRun(state, name, ctx.s3(), ctx.logs(), ctx.metrics(), jobs)
+        run = TrainingJobRun(state, name, ctx.s3(), ctx.logs(), ctx.metrics(), jobs, progress=progress)
     state.training_futures[name] = jobs.submit(run.run)
     return job
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import os
+import re
 import secrets
 import threading
 from concurrent.futures import FIRST_COMPLETED, Future
@@ -43,7 +44,7 @@ def _now() -> dt.datetime:
 
 
 class TuningOperations:
-    """Create/Describe/List/Stop HyperParameterTuningJob and ListTrainingJobsForHyperParameterTuningJob."""
+    """Create/Describe/List/Stop/Delete HyperParameterTuningJob and ListTrainingJobsForHyperParameterTuningJob."""
 
     _children_runner: JobRunner | None = None
     _children_runner_lock = threading.Lock()
@@ -151,6 +152,22 @@ class TuningOperations:
                 request_stop(state, child["TrainingJobName"])
         return None
 
+    def delete_hyper_parameter_tuning_job(self, ctx: RequestContext, request: dict[str, Any]) -> None:
+        """Forget a finished tuning job; its training jobs and their artefacts stay, as AWS documents."""
+        state = ctx.state(SageMakerState)
+        with state.lock:
+            record = _find(state, request["HyperParameterTuningJobName"])
+            name = record["HyperParameterTuningJobName"]
+            if record["HyperParameterTuningJobStatus"] not in _TERMINAL:
+                raise validation(f"The request was rejected because the hyperparameter tuning job is in status "
+                                 f"{record['HyperParameterTuningJobStatus']}. Only a Completed, Stopped or Failed "
+                                 f"hyperparameter tuning job can be deleted.")
+            del state.tuning_jobs[name]
+            state.tuning_children.pop(name, None)
+            state.tuning_futures.pop(name, None)
+            state.tags.pop(record["HyperParameterTuningJobArn"], None)
+        return None
+
 
 class TuningJobRun:
     """The coordinator of one tuning job (runs in its own thread)."""
@@ -163,7 +180,7 @@ class TuningJobRun:
         self.maximize = definitions[0].objective["Type"] == "Maximize"
         seed = config.get("RandomSeed")
         seed = int(seed) if seed is not None else secrets.randbelow(2 ** 31)
-        from emulator.engines.tuning import make_strategy
+        from emulator.engines.tuning import MedianStoppingRule, make_strategy
 
         self.strategies: list[Strategy] = []
         for index, definition in enumerate(definitions):
@@ -180,6 +197,9 @@ class TuningJobRun:
         self.target = criteria.get("TargetObjectiveMetricValue")
         self.not_improving = (criteria.get("BestObjectiveNotImproving") or {}).get("MaxNumberOfTrainingJobsNotImproving")
         self.started = _now()
+        # one rule per definition: each has its own objective
+        self.early_stopping = [MedianStoppingRule(self.maximize) for _ in definitions] \
+            if config.get("TrainingJobEarlyStoppingType") == "Auto" else None
 
     @property
     def record(self) -> dict[str, Any]:
@@ -224,6 +244,8 @@ class TuningJobRun:
             finished, _ = wait_futures(list(running), timeout=0.25, return_when=FIRST_COMPLETED)
             for future in finished:
                 index, proposal, child = running.pop(future)
+                if self.early_stopping is not None:
+                    self.early_stopping[index].end(child)
                 value = self._objective(child, self.definitions[index])
                 self.strategies[index].tell(proposal.key, None if value is None else (value if self.maximize else -value))
                 if value is not None:
@@ -271,8 +293,35 @@ class TuningJobRun:
                 tuned[definition.resource_key] = str(proposal.resource)
             self.state.tuning_children[self.name].append(
                 {"TrainingJobName": child, "DefinitionName": definition.name, "Tuned": tuned, "Definition": index})
-        start_training_job(self.ctx, self.state, self.runner, request, arn, tuning_job_arn=self.record["HyperParameterTuningJobArn"])
+        start_training_job(self.ctx, self.state, self.runner, request, arn,
+                           tuning_job_arn=self.record["HyperParameterTuningJobArn"],
+                           progress=self._epoch_listener(child, index))
         return child, self.state.training_futures[child]
+
+    def _epoch_listener(self, child: str, index: int):
+        """With early stopping Auto: reads the objective from each epoch's log lines (the
+        metric definition's regex, as SageMaker reads it from the log) and applies the
+        median rule. None for algorithms that report no epochs (AWS lists which do)."""
+        definition = self.definitions[index]
+        if self.early_stopping is None or definition.algorithm not in algorithms.EARLY_STOPPING:
+            return None
+        rule = self.early_stopping[index]
+        regex = _objective_regex(definition)
+        if regex is None:
+            return None
+
+        def on_epoch(lines: list[str]) -> bool:
+            value = None
+            for line in lines:
+                match = regex.search(line)
+                if match:
+                    try:
+                        value = float(match.group(1))
+                    except (ValueError, IndexError):
+                        continue
+            return value is not None and rule.observe(child, value)
+
+        return on_epoch
 
     def _objective(self, child: str, definition: Definition) -> float | None:
         with self.state.lock:
@@ -297,6 +346,18 @@ class TuningJobRun:
             record.update(HyperParameterTuningJobStatus=status, HyperParameterTuningEndTime=now, LastModifiedTime=now)
             if reason:
                 record["FailureReason"] = reason
+
+
+def _objective_regex(definition: Definition) -> re.Pattern | None:
+    spec = definition.spec.get("AlgorithmSpecification") or {}
+    metrics = list(spec.get("MetricDefinitions") or []) + algorithms.metric_definitions(definition.algorithm or "")
+    for metric in metrics:
+        if metric.get("Name") == definition.objective["MetricName"]:
+            try:
+                return re.compile(metric["Regex"])
+            except re.error:
+                return None
+    return None
 
 
 def _objective_value(job: dict[str, Any], metric: str) -> float | None:
