@@ -6,9 +6,10 @@ Two emulators run side by side in their own processes, one without and one with
 ``--data-dir``; requests alternate between them so machine load hits both alike.
 Prints (a) p50 latency of a cheap create (SageMaker CreateModel) and of PutObject of 1 MB,
 off vs on, with the ratio (target <= 1.5x); (b) with ``--megabytes`` of objects in a
-bucket (2 MB each): kill -9, then restart -> first answered ListObjectsV2, next to an
-empty directory's restart, and the RSS of both restarted processes (bodies stay on disk,
-so RSS must not grow with them). Scale ``--megabytes 1024`` for the issue's 1 GB figure.
+bucket (mixed sizes: 64 MB objects for a quarter, 1 MB objects for the rest): kill -9,
+then restart -> first answered ListObjectsV2 (all pages), next to an empty directory's
+restart, and the RSS of both restarted processes (bodies stay on disk, so RSS must not
+grow with them). ``--megabytes 1024`` is the issue's 1 GB figure.
 """
 
 from __future__ import annotations
@@ -68,10 +69,34 @@ def p50(samples: list[float]) -> float:
     return statistics.median(samples) * 1000
 
 
+def fill_bucket(s3, megabytes: int) -> tuple[int, int]:  # noqa: ANN001
+    """Bucket "big" with ``megabytes`` of mixed sizes: a quarter in objects of 64 MB (at least
+    one), the rest in 1 MB objects. Bodies differ (no two share a content-addressed file)."""
+    s3.create_bucket(Bucket="big")
+    large = max(1, megabytes // 4 // 64)
+    small = max(0, megabytes - large * 64)
+    total = 0
+    block = os.urandom(1 << 20)
+    for i in range(large):
+        body = block * 63 + os.urandom(1 << 20)
+        s3.put_object(Bucket="big", Key=f"large/{i:03d}.bin", Body=body)
+        total += len(body)
+    for i in range(small):
+        body = block[:-8] + i.to_bytes(8, "big")
+        s3.put_object(Bucket="big", Key=f"small/{i:05d}.bin", Body=body)
+        total += len(body)
+    return total, large + small
+
+
+def count_keys(s3, bucket: str) -> int:  # noqa: ANN001
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket)
+    return sum(page["KeyCount"] for page in pages)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=100)
-    parser.add_argument("--megabytes", type=int, default=256, help="object bytes for the restart figure")
+    parser.add_argument("--megabytes", type=int, default=1024, help="object bytes for the restart figure")
     args = parser.parse_args()
     root = tempfile.mkdtemp(prefix="bench-persist-")
     data = os.path.join(root, "data")
@@ -103,26 +128,24 @@ def main() -> None:
         for k in ("off",):
             servers[k].send_signal(signal.SIGKILL)
             servers[k].wait()
-        chunk = os.urandom(2 << 20)
-        for i in range(args.megabytes // 2):
-            s3["on"].put_object(Bucket="big", Key=f"part-{i:05d}", Body=chunk[:-8] + i.to_bytes(8, "big")) \
-                if i else (s3["on"].create_bucket(Bucket="big"),
-                           s3["on"].put_object(Bucket="big", Key="part-00000", Body=chunk))
+        body_bytes, objects = fill_bucket(s3["on"], args.megabytes)
         stored = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(data) for f in fs) / (1 << 20)
         servers["on"].send_signal(signal.SIGKILL)
         servers["on"].wait()
         servers["on"], full = start(data, ports["on"])
         t = time.perf_counter()
-        listed = client("s3", ports["on"]).list_objects_v2(Bucket="big")["KeyCount"]
+        listed = count_keys(client("s3", ports["on"]), "big")
         first_answer = full + time.perf_counter() - t
         empty_dir = os.path.join(root, "empty")
         servers["off"], empty = start(empty_dir, ports["off"])
         client("s3", ports["off"]).list_buckets()
         time.sleep(5)  # both finish their background warm-up (pandas, scikit-learn) before RSS is read
         full_rss, empty_rss = rss_mb(servers["on"].pid), rss_mb(servers["off"].pid)
-        print(f"restart after kill -9 with {stored:.0f} MB on disk ({listed} objects in the bucket listed):")
+        print(f"restart after kill -9 with {body_bytes / (1 << 20):.0f} MB of bodies in {objects} objects "
+              f"({stored:.0f} MB on disk; {listed} keys listed):")
         print(f"  start -> first ListObjectsV2 {first_answer:5.2f} s   (empty data dir: start {empty:5.2f} s)")
-        print(f"  RSS after restart            {full_rss:5.0f} MB  (empty data dir: {empty_rss:.0f} MB)")
+        print(f"  RSS after restart            {full_rss:5.0f} MB  (empty data dir: {empty_rss:.0f} MB; "
+              f"difference {full_rss - empty_rss:+.0f} MB for {body_bytes / (1 << 20):.0f} MB of bodies)")
     finally:
         for process in servers.values():
             if process.poll() is None:

@@ -1,0 +1,154 @@
+"""--data-dir, continued: S3 object tags, ACLs, versions and multipart uploads in progress
+survive kill -9; snapshots over HTTP (``/_emulator/snapshot``); one process per data dir
+(``snapshot load`` and a second server refuse while one runs).
+
+Every server runs in its own process (tests/server_process.py) so it can be killed -9.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+import tarfile
+import urllib.error
+import urllib.request
+
+from emulator.persistence.disk import DB_NAME
+from tests.sagemaker_helpers import KNN_IMAGE, ROLE
+from tests.server_process import REPO, ServerProcess
+
+PART_1 = os.urandom(5 << 20)  # S3's minimum size of every part but the last
+PART_2 = b"the last part" * 100
+
+
+def _tags(answer: dict) -> dict:
+    return {t["Key"]: t["Value"] for t in answer["TagSet"]}
+
+
+def test_s3_tags_acls_versions_and_multipart_uploads_survive_kill_9(tmp_path) -> None:
+    data = str(tmp_path / "data")
+    with ServerProcess(data) as server:
+        s3 = server.client("s3")
+        s3.create_bucket(Bucket="kept")
+        s3.put_bucket_versioning(Bucket="kept", VersioningConfiguration={"Status": "Enabled"})
+        s3.put_bucket_tagging(Bucket="kept", Tagging={"TagSet": [{"Key": "env", "Value": "dev"}]})
+        first = s3.put_object(Bucket="kept", Key="doc.txt", Body=b"version one", Metadata={"owner": "ana"})["VersionId"]
+        second = s3.put_object(Bucket="kept", Key="doc.txt", Body=b"version two")["VersionId"]
+        s3.put_object_tagging(Bucket="kept", Key="doc.txt", Tagging={"TagSet": [{"Key": "team", "Value": "ml"}]})
+        s3.put_object_acl(Bucket="kept", Key="doc.txt", ACL="public-read")  # the latest version, changed in place
+        upload = s3.create_multipart_upload(Bucket="kept", Key="big.bin", Tagging="origin=multipart",
+                                            Metadata={"kind": "model"})["UploadId"]
+        etag_1 = s3.upload_part(Bucket="kept", Key="big.bin", UploadId=upload, PartNumber=1, Body=PART_1)["ETag"]
+        server.kill()
+        port = server.port
+
+    with ServerProcess(data, port=port) as server:
+        s3 = server.client("s3")
+        assert _tags(s3.get_bucket_tagging(Bucket="kept")) == {"env": "dev"}
+        assert s3.get_bucket_versioning(Bucket="kept")["Status"] == "Enabled"
+        assert _tags(s3.get_object_tagging(Bucket="kept", Key="doc.txt")) == {"team": "ml"}
+        versions = s3.list_object_versions(Bucket="kept", Prefix="doc.txt")["Versions"]
+        assert [v["VersionId"] for v in versions] == [second, first]
+        old = s3.get_object(Bucket="kept", Key="doc.txt", VersionId=first)
+        assert old["Body"].read() == b"version one" and old["Metadata"] == {"owner": "ana"}
+        grants = s3.get_object_acl(Bucket="kept", Key="doc.txt")["Grants"]
+        assert {"Type": "Group", "URI": "http://acs.amazonaws.com/groups/global/AllUsers"} in [g["Grantee"] for g in grants]
+        assert [u["UploadId"] for u in s3.list_multipart_uploads(Bucket="kept")["Uploads"]] == [upload]
+        assert [p["ETag"] for p in s3.list_parts(Bucket="kept", Key="big.bin", UploadId=upload)["Parts"]] == [etag_1]
+        etag_2 = s3.upload_part(Bucket="kept", Key="big.bin", UploadId=upload, PartNumber=2, Body=PART_2)["ETag"]
+        s3.complete_multipart_upload(Bucket="kept", Key="big.bin", UploadId=upload, MultipartUpload={
+            "Parts": [{"PartNumber": 1, "ETag": etag_1}, {"PartNumber": 2, "ETag": etag_2}]})
+        server.kill()
+
+    with ServerProcess(data, port=port) as server:  # the completed upload is an object now, the upload gone
+        s3 = server.client("s3")
+        big = s3.get_object(Bucket="kept", Key="big.bin")
+        assert big["Body"].read() == PART_1 + PART_2 and big["Metadata"] == {"kind": "model"}
+        assert big["ETag"].endswith('-2"')
+        assert _tags(s3.get_object_tagging(Bucket="kept", Key="big.bin")) == {"origin": "multipart"}
+        assert s3.list_multipart_uploads(Bucket="kept").get("Uploads", []) == []
+        server.kill()
+
+
+def _post(url: str, body: bytes | None = None, method: str = "POST") -> tuple[int, bytes, dict]:
+    request = urllib.request.Request(url, data=body, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=120) as answer:
+            return answer.status, answer.read(), dict(answer.headers)
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read(), dict(exc.headers)
+
+
+def _snapshot_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "emulator", "snapshot", *args], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": REPO}, timeout=120)
+
+
+def test_snapshot_over_http_and_one_process_per_data_dir(tmp_path) -> None:
+    data = str(tmp_path / "data")
+    with ServerProcess(data) as server:
+        s3, sm = server.client("s3"), server.client("sagemaker")
+        s3.create_bucket(Bucket="shared")
+        s3.put_object(Bucket="shared", Key="rows.csv", Body=b"1,2\n3,4\n")
+        s3.put_object_tagging(Bucket="shared", Key="rows.csv", Tagging={"TagSet": [{"Key": "k", "Value": "v"}]})
+        sm.create_model(ModelName="shared-model", ExecutionRoleArn=ROLE, PrimaryContainer={"Image": KNN_IMAGE})
+
+        status, archive, headers = _post(f"{server.url}/_emulator/snapshot")
+        assert status == 200 and headers["Content-Type"] == "application/gzip"
+        assert "attachment" in headers["Content-Disposition"]
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+            names = tar.getnames()
+        assert DB_NAME in names and any(n.startswith("blobs/") for n in names)
+        path = str(tmp_path / "pod.tar.gz")
+        with open(path, "wb") as f:
+            f.write(archive)
+
+        # while this server runs, the CLI refuses to replace its directory, and a second server refuses it
+        refused = _snapshot_cli("load", path, "--data-dir", data)
+        assert refused.returncode == 3, refused.stderr
+        assert "in use by a running aws-ml-emulator" in refused.stderr and f"PID {server.process.pid}" in refused.stderr
+        assert os.listdir(tmp_path).count("data") == 1 and not [p for p in os.listdir(tmp_path) if "before-snapshot" in p]
+        second = ServerProcess(data)
+        assert second.process.wait(timeout=120) == 2
+        second.kill()
+        assert "in use by a running aws-ml-emulator" in second.output()
+
+        # the state changes, then the archive put back over HTTP replaces it
+        s3.delete_object(Bucket="shared", Key="rows.csv")
+        s3.put_object(Bucket="shared", Key="later.csv", Body=b"later")
+        sm.delete_model(ModelName="shared-model")
+        status, body, _ = _post(f"{server.url}/_emulator/snapshot", b"not an archive", method="PUT")
+        assert status == 400 and json.loads(body)["__type"] == "InvalidSnapshot"
+        assert s3.get_object(Bucket="shared", Key="later.csv")["Body"].read() == b"later"  # nothing changed
+        status, body, _ = _post(f"{server.url}/_emulator/snapshot", archive, method="PUT")
+        assert status == 200 and json.loads(body)["status"] == "loaded"
+        assert [o["Key"] for o in s3.list_objects_v2(Bucket="shared")["Contents"]] == ["rows.csv"]
+        assert s3.get_object(Bucket="shared", Key="rows.csv")["Body"].read() == b"1,2\n3,4\n"
+        assert _tags(s3.get_object_tagging(Bucket="shared", Key="rows.csv")) == {"k": "v"}
+        assert sm.describe_model(ModelName="shared-model")["PrimaryContainer"]["Image"] == KNN_IMAGE
+        s3.put_object(Bucket="shared", Key="after-load.csv", Body=b"kept")  # persisted into the loaded directory
+        status, _, _ = _post(f"{server.url}/_emulator/snapshot/load", archive)  # the POST spelling
+        assert status == 200
+        s3.put_object(Bucket="shared", Key="after-load.csv", Body=b"kept")
+        server.kill()
+        port = server.port
+
+    with ServerProcess(data, port=port) as server:
+        s3 = server.client("s3")
+        assert sorted(o["Key"] for o in s3.list_objects_v2(Bucket="shared")["Contents"]) == ["after-load.csv", "rows.csv"]
+        assert server.client("sagemaker").describe_model(ModelName="shared-model")["ModelName"] == "shared-model"
+        server.kill()
+
+    loaded = _snapshot_cli("load", path, "--data-dir", data)  # stopped: the CLI loads it
+    assert loaded.returncode == 0, loaded.stderr
+    assert [p for p in os.listdir(tmp_path) if p.startswith("data.before-snapshot-")]
+
+
+def test_snapshot_routes_need_a_data_dir(emulator) -> None:
+    for method, path in (("POST", "/_emulator/snapshot"), ("PUT", "/_emulator/snapshot")):
+        status, body, _ = _post(f"{emulator.url}{path}", b"x" if method == "PUT" else None, method=method)
+        assert status == 400 and json.loads(body)["__type"] == "SnapshotUnavailable"
+        assert "--data-dir" in json.loads(body)["message"]
