@@ -7,9 +7,10 @@ Two emulators run side by side in their own processes, one without and one with
 Prints (a) p50 latency of a cheap create (SageMaker CreateModel) and of PutObject of 1 MB,
 off vs on, with the ratio (target <= 1.5x); (b) with ``--megabytes`` of objects in a
 bucket (mixed sizes: 64 MB objects for a quarter, 1 MB objects for the rest): kill -9,
-then restart -> first answered ListObjectsV2 (all pages), next to an empty directory's
-restart, and the RSS of both restarted processes (bodies stay on disk, so RSS must not
-grow with them). ``--megabytes 1024`` is the issue's 1 GB figure.
+then restart -> first answered ListObjectsV2 (all pages), next to the same restart of a
+directory holding one 1 MB object (so imports, moto's S3 and the listing cost the same in
+both), and the RSS of both restarted processes (bodies stay on disk, so RSS must not grow
+with them). ``--megabytes 1024`` is the issue's 1 GB figure.
 """
 
 from __future__ import annotations
@@ -36,11 +37,14 @@ ROLE = "arn:aws:iam::123456789012:role/bench"
 IMAGE = "382416733822.dkr.ecr.us-east-1.amazonaws.com/knn:1"
 
 
+started_at = [0.0]  # when the last start() launched its process
+
+
 def start(data_dir: str | None, port: int) -> tuple[subprocess.Popen, float]:
     args = [sys.executable, "-m", "emulator", "--port", str(port), "--log-level", "warning"]
     if data_dir:
         args += ["--data-dir", data_dir]
-    started = time.perf_counter()
+    started = started_at[0] = time.perf_counter()
     process = subprocess.Popen(args, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     while True:
         try:
@@ -69,11 +73,11 @@ def p50(samples: list[float]) -> float:
     return statistics.median(samples) * 1000
 
 
-def fill_bucket(s3, megabytes: int) -> tuple[int, int]:  # noqa: ANN001
+def fill_bucket(s3, megabytes: int, large: int | None = None) -> tuple[int, int]:  # noqa: ANN001
     """Bucket "big" with ``megabytes`` of mixed sizes: a quarter in objects of 64 MB (at least
     one), the rest in 1 MB objects. Bodies differ (no two share a content-addressed file)."""
     s3.create_bucket(Bucket="big")
-    large = max(1, megabytes // 4 // 64)
+    large = max(1, megabytes // 4 // 64) if large is None else large
     small = max(0, megabytes - large * 64)
     total = 0
     block = os.urandom(1 << 20)
@@ -97,6 +101,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=100)
     parser.add_argument("--megabytes", type=int, default=1024, help="object bytes for the restart figure")
+    parser.add_argument("--restarts", type=int, default=2, help="restarts of each directory (alternating)")
     args = parser.parse_args()
     root = tempfile.mkdtemp(prefix="bench-persist-")
     data = os.path.join(root, "data")
@@ -125,27 +130,33 @@ def main() -> None:
             off, on = p50(samples["off"]), p50(samples["on"])
             print(f"  {label:28s} {off:7.1f} ms -> {on:7.1f} ms  ({on / off:.2f}x)")
 
-        for k in ("off",):
-            servers[k].send_signal(signal.SIGKILL)
-            servers[k].wait()
+        servers["off"].send_signal(signal.SIGKILL)
+        servers["off"].wait()
         body_bytes, objects = fill_bucket(s3["on"], args.megabytes)
         stored = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(data) for f in fs) / (1 << 20)
         servers["on"].send_signal(signal.SIGKILL)
         servers["on"].wait()
-        servers["on"], full = start(data, ports["on"])
-        t = time.perf_counter()
-        listed = count_keys(client("s3", ports["on"]), "big")
-        first_answer = full + time.perf_counter() - t
-        empty_dir = os.path.join(root, "empty")
-        servers["off"], empty = start(empty_dir, ports["off"])
-        client("s3", ports["off"]).list_buckets()
-        time.sleep(5)  # both finish their background warm-up (pandas, scikit-learn) before RSS is read
-        full_rss, empty_rss = rss_mb(servers["on"].pid), rss_mb(servers["off"].pid)
-        print(f"restart after kill -9 with {body_bytes / (1 << 20):.0f} MB of bodies in {objects} objects "
-              f"({stored:.0f} MB on disk; {listed} keys listed):")
-        print(f"  start -> first ListObjectsV2 {first_answer:5.2f} s   (empty data dir: start {empty:5.2f} s)")
-        print(f"  RSS after restart            {full_rss:5.0f} MB  (empty data dir: {empty_rss:.0f} MB; "
-              f"difference {full_rss - empty_rss:+.0f} MB for {body_bytes / (1 << 20):.0f} MB of bodies)")
+        tiny = os.path.join(root, "tiny")  # the reference: the same restart with one 1 MB object
+        servers["off"], _ = start(tiny, ports["off"])
+        fill_bucket(client("s3", ports["off"]), 1, large=0)
+        servers["off"].send_signal(signal.SIGKILL)
+        servers["off"].wait()
+        print(f"restart after kill -9, then ListObjectsV2 (all pages): {body_bytes / (1 << 20):.0f} MB of bodies in "
+              f"{objects} objects ({stored:.0f} MB on disk) vs one 1 MB object; RSS 5 s later (background warm-up done)")
+        for attempt in range(args.restarts):
+            figures = {}
+            for label, directory, key in (("1 GB", data, "on"), ("1 object", tiny, "off"))[::1 if attempt % 2 else -1]:
+                servers[key], _ = start(directory, ports[key])
+                listed = count_keys(client("s3", ports[key]), "big")
+                figures[label] = (time.perf_counter() - started_at[0], listed)
+                time.sleep(5)
+                figures[label] += (rss_mb(servers[key].pid),)
+                servers[key].send_signal(signal.SIGKILL)
+                servers[key].wait()
+            (big_s, big_n, big_rss), (small_s, small_n, small_rss) = figures["1 GB"], figures["1 object"]
+            print(f"  first answer {big_s:5.2f} s ({big_n} keys) vs {small_s:5.2f} s ({small_n} key)   "
+                  f"RSS {big_rss:4.0f} MB vs {small_rss:4.0f} MB ({big_rss - small_rss:+.0f} MB for "
+                  f"{body_bytes / (1 << 20):.0f} MB of bodies)")
     finally:
         for process in servers.values():
             if process.poll() is None:

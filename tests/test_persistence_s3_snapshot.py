@@ -58,6 +58,7 @@ def test_s3_tags_acls_versions_and_multipart_uploads_survive_kill_9(tmp_path) ->
         assert {"Type": "Group", "URI": "http://acs.amazonaws.com/groups/global/AllUsers"} in [g["Grantee"] for g in grants]
         assert [u["UploadId"] for u in s3.list_multipart_uploads(Bucket="kept")["Uploads"]] == [upload]
         assert [p["ETag"] for p in s3.list_parts(Bucket="kept", Key="big.bin", UploadId=upload)["Parts"]] == [etag_1]
+        s3.put_object_acl(Bucket="kept", Key="doc.txt", ACL="authenticated-read")  # a restored key, changed in place
         etag_2 = s3.upload_part(Bucket="kept", Key="big.bin", UploadId=upload, PartNumber=2, Body=PART_2)["ETag"]
         s3.complete_multipart_upload(Bucket="kept", Key="big.bin", UploadId=upload, MultipartUpload={
             "Parts": [{"PartNumber": 1, "ETag": etag_1}, {"PartNumber": 2, "ETag": etag_2}]})
@@ -70,6 +71,9 @@ def test_s3_tags_acls_versions_and_multipart_uploads_survive_kill_9(tmp_path) ->
         assert big["ETag"].endswith('-2"')
         assert _tags(s3.get_object_tagging(Bucket="kept", Key="big.bin")) == {"origin": "multipart"}
         assert s3.list_multipart_uploads(Bucket="kept").get("Uploads", []) == []
+        grantees = [g["Grantee"].get("URI") for g in s3.get_object_acl(Bucket="kept", Key="doc.txt")["Grants"]]
+        assert "http://acs.amazonaws.com/groups/global/AuthenticatedUsers" in grantees
+        assert "http://acs.amazonaws.com/groups/global/AllUsers" not in grantees
         server.kill()
 
 

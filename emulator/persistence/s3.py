@@ -141,7 +141,8 @@ def materialise(obj: Any) -> None:
         if pending is None:
             return
         decoder = Decoder(blobs)
-        obj.__dict__.update({k: decoder.decode(v) for k, v in pending.items()})
+        # an attribute set since the restart (moto's set_acl ...) is newer than the stored one
+        obj.__dict__.update({k: decoder.decode(v) for k, v in json.loads(pending).items() if k not in obj.__dict__})
         del obj.__dict__[_PENDING]
         obj.__class__ = type(obj).__mro__[1]
 
@@ -285,8 +286,9 @@ class S3Persistence:
     def _version(self, key: Any) -> dict[str, Any]:
         from moto.s3.models import FakeKey
 
-        attrs = {k: self.encoder.encode(v) for k, v in vars(key).items() if k not in _KEY_SKIP and k != _PENDING}
-        attrs.update(vars(key).get(_PENDING, ({}, None))[0])  # still encoded: as restored
+        pending = vars(key).get(_PENDING)
+        attrs = json.loads(pending[0]) if pending else {}  # not decoded yet: as restored
+        attrs.update({k: self.encoder.encode(v) for k, v in vars(key).items() if k not in _KEY_SKIP and k != _PENDING})
         cls = _base_class(key)
         entry: dict[str, Any] = {"cls": f"{cls.__module__}:{cls.__qualname__}", "d": attrs}
         if isinstance(key, FakeKey):
@@ -367,8 +369,8 @@ class S3Persistence:
         pending = {k: v for k, v in stored.items() if not _is_eager(v)}
         key = cls.__new__(_lazy_class(cls) if pending else cls)
         key.__dict__.update({k: _eager_value(v) for k, v in stored.items() if k not in pending})
-        if pending:
-            key.__dict__[_PENDING] = (pending, self.disk)
+        if pending:  # kept as compact text: a fraction of the parsed form's memory
+            key.__dict__[_PENDING] = (json.dumps(pending, separators=(",", ":")), self.disk)
         if isinstance(key, FakeKey):
             self.disk.check_blob(entry["blob"], entry.get("size"))
             key.lock = threading.Lock()
