@@ -10,15 +10,14 @@ from __future__ import annotations
 import io
 import json
 import os
-import subprocess
-import sys
 import tarfile
 import urllib.error
 import urllib.request
 
 from emulator.persistence.disk import DB_NAME
 from tests.sagemaker_helpers import KNN_IMAGE, ROLE
-from tests.server_process import REPO, ServerProcess
+from tests.server_process import ServerProcess
+from tests.test_persistence import _main
 
 PART_1 = os.urandom(5 << 20)  # S3's minimum size of every part but the last
 PART_2 = b"the last part" * 100
@@ -86,12 +85,14 @@ def _post(url: str, body: bytes | None = None, method: str = "POST") -> tuple[in
         return exc.code, exc.read(), dict(exc.headers)
 
 
-def _snapshot_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "emulator", "snapshot", *args], capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPATH": REPO}, timeout=120)
+def _snapshot_cli(*args: str) -> int:
+    """``aws-ml-emulator snapshot ...`` in-process (the command line's own function)."""
+    from emulator.persistence.cli import snapshot_main
+
+    return snapshot_main(list(args))
 
 
-def test_snapshot_over_http_and_one_process_per_data_dir(tmp_path) -> None:
+def test_snapshot_over_http_and_one_process_per_data_dir(tmp_path, capsys) -> None:
     data = str(tmp_path / "data")
     with ServerProcess(data) as server:
         s3, sm = server.client("s3"), server.client("sagemaker")
@@ -111,14 +112,12 @@ def test_snapshot_over_http_and_one_process_per_data_dir(tmp_path) -> None:
             f.write(archive)
 
         # while this server runs, the CLI refuses to replace its directory, and a second server refuses it
-        refused = _snapshot_cli("load", path, "--data-dir", data)
-        assert refused.returncode == 3, refused.stderr
-        assert "in use by a running aws-ml-emulator" in refused.stderr and f"PID {server.process.pid}" in refused.stderr
+        assert _snapshot_cli("load", path, "--data-dir", data) == 3
+        err = capsys.readouterr().err
+        assert "in use by a running aws-ml-emulator" in err and f"PID {server.process.pid}" in err
         assert os.listdir(tmp_path).count("data") == 1 and not [p for p in os.listdir(tmp_path) if "before-snapshot" in p]
-        second = ServerProcess(data)
-        assert second.process.wait(timeout=120) == 2
-        second.kill()
-        assert "in use by a running aws-ml-emulator" in second.output()
+        assert _main("--data-dir", data) == 2  # a second server refuses the directory too
+        assert "in use by a running aws-ml-emulator" in capsys.readouterr().err
 
         # the state changes, then the archive put back over HTTP replaces it
         s3.delete_object(Bucket="shared", Key="rows.csv")
@@ -146,8 +145,7 @@ def test_snapshot_over_http_and_one_process_per_data_dir(tmp_path) -> None:
         assert server.client("sagemaker").describe_model(ModelName="shared-model")["ModelName"] == "shared-model"
         server.kill()
 
-    loaded = _snapshot_cli("load", path, "--data-dir", data)  # stopped: the CLI loads it
-    assert loaded.returncode == 0, loaded.stderr
+    assert _snapshot_cli("load", path, "--data-dir", data) == 0  # stopped: the CLI loads it
     assert [p for p in os.listdir(tmp_path) if p.startswith("data.before-snapshot-")]
 
 
