@@ -100,7 +100,7 @@ def count_keys(s3, bucket: str) -> int:  # noqa: ANN001
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=100)
-    parser.add_argument("--megabytes", type=int, default=1024, help="object bytes for the restart figure")
+    parser.add_argument("--megabytes", type=int, default=1024, help="object bytes for the restart figure (0: latency only)")
     parser.add_argument("--restarts", type=int, default=2, help="restarts of each directory (alternating)")
     args = parser.parse_args()
     root = tempfile.mkdtemp(prefix="bench-persist-")
@@ -130,6 +130,8 @@ def main() -> None:
             off, on = p50(samples["off"]), p50(samples["on"])
             print(f"  {label:28s} {off:7.1f} ms -> {on:7.1f} ms  ({on / off:.2f}x)")
 
+        if args.megabytes <= 0:
+            return
         servers["off"].send_signal(signal.SIGKILL)
         servers["off"].wait()
         body_bytes, objects = fill_bucket(s3["on"], args.megabytes)

@@ -154,3 +154,31 @@ def test_snapshot_routes_need_a_data_dir(emulator) -> None:
         status, body, _ = _post(f"{emulator.url}{path}", b"x" if method == "PUT" else None, method=method)
         assert status == 400 and json.loads(body)["__type"] == "SnapshotUnavailable"
         assert "--data-dir" in json.loads(body)["message"]
+
+
+def test_bodies_and_commits_reach_the_device_before_they_are_referenced(tmp_path, monkeypatch) -> None:
+    """A body file is flushed, renamed, and its directory flushed (power-cut safe) before
+    put_stream returns (the commit referencing it comes after); SQLite commits with FULL sync."""
+    import hashlib
+
+    from emulator.persistence.disk import DataDir
+
+    disk = DataDir(str(tmp_path))
+    body = os.urandom(10_000)
+    final = disk.blob_path(hashlib.sha256(body).hexdigest())
+    synced: list[tuple[str, str, bool]] = []  # (sync kind, path synced, body visible under its name yet)
+
+    def recording(kind: str, real):  # noqa: ANN001, ANN202
+        def sync(fd: int) -> None:
+            synced.append((kind, os.readlink(f"/proc/self/fd/{fd}"), os.path.exists(final)))
+            real(fd)
+        return sync
+
+    monkeypatch.setattr(os, "fdatasync", recording("data", os.fdatasync))
+    monkeypatch.setattr(os, "fsync", recording("full", os.fsync))
+    assert disk.put_stream(io.BytesIO(body)) == (os.path.basename(final), len(body))
+    # the bytes first, under a temporary name (not yet visible); the renamed-into directory last
+    assert synced[0][0] == "data" and os.path.basename(synced[0][1]).startswith(".tmp-") and not synced[0][2]
+    assert synced[-1] == ("full", os.path.dirname(final), True)
+    assert disk._db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    disk.close()

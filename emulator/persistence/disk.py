@@ -5,7 +5,7 @@ and content-addressed, atomically renamed files for bodies.
     DIR/blobs/ab/abcdef...    bodies and large values, named by their SHA-256
 
 A write is a transaction (SQLite's WAL makes it atomic); a body file is written under
-a temporary name, flushed to the device (``fsync``), renamed into place and its directory
+a temporary name, flushed to the device (``fdatasync``), renamed into place and its directory
 flushed too, all before the transaction that references it commits; SQLite runs with
 ``synchronous=FULL``, so a commit is on the device before the response is sent. A crash or
 a power cut therefore leaves at most an unreferenced file, removed at the next start.
@@ -182,7 +182,7 @@ class DataDir:
                     size += len(block)
                     out.write(block)
                 out.flush()
-                os.fsync(out.fileno())
+                os.fdatasync(out.fileno())  # the bytes and the size; mtime is not needed
             digest = sha.hexdigest()
             path = self.blob_path(digest)
             self._make_dir(os.path.dirname(path))
@@ -208,7 +208,7 @@ class DataDir:
                 for chunk in chunks:
                     out.write(chunk)
                 out.flush()
-                os.fsync(out.fileno())
+                os.fdatasync(out.fileno())  # the bytes and the size; mtime is not needed
             os.replace(tmp, path)
             _fsync_dir(os.path.dirname(path))
         except BaseException:
