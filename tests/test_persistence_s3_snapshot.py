@@ -182,3 +182,9 @@ def test_bodies_and_commits_reach_the_device_before_they_are_referenced(tmp_path
     assert synced[-1] == ("full", os.path.dirname(final), True)
     assert disk._db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
     disk.close()
+
+    synced.clear()  # --data-sync normal: written to the OS only (survives kill -9, not a power cut)
+    fast = DataDir(str(tmp_path / "normal"), sync="normal")
+    fast.put_stream(io.BytesIO(body))
+    assert synced == [] and fast._db.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+    fast.close()

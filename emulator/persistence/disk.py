@@ -30,6 +30,9 @@ FORMAT_VERSION = 1
 
 DB_NAME = "emulator.sqlite3"
 _DIGEST = re.compile(r"[0-9a-f]{64}")
+DATA_SYNC_MODES = ("full", "normal")
+"""``full``: bodies and commits flushed to the device before the answer (power-cut safe);
+``normal``: written to the OS before the answer (safe when the process dies, not the machine)."""
 LOCK_NAME = "emulator.lock"
 """Held (``flock``) by the process that has the directory open; holds its PID."""
 
@@ -100,7 +103,10 @@ def holder_pid(path: str) -> int | None:
 class DataDir:
     """Thread-safe access to one data directory."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, sync: str = "full") -> None:
+        if sync not in DATA_SYNC_MODES:
+            raise ValueError(f"data sync mode must be one of {', '.join(DATA_SYNC_MODES)}, not {sync!r}")
+        self.sync = sync
         self.path = os.path.abspath(path)
         os.makedirs(os.path.join(self.path, "blobs"), exist_ok=True)
         self.db_path = os.path.join(self.path, DB_NAME)
@@ -121,7 +127,7 @@ class DataDir:
             self._db.execute("PRAGMA journal_mode=WAL")
             # FULL: each commit syncs the WAL, so an answered write survives a power cut too
             # (NORMAL in WAL mode survives a process crash but may lose the last commits)
-            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute(f"PRAGMA synchronous={self.sync.upper()}")
             check = self._db.execute("PRAGMA quick_check").fetchone()[0]
             if check != "ok":
                 raise CorruptDataError(f"{self.db_path}: database is corrupt ({check})")
@@ -182,12 +188,13 @@ class DataDir:
                     size += len(block)
                     out.write(block)
                 out.flush()
-                os.fdatasync(out.fileno())  # the bytes and the size; mtime is not needed
+                if self.sync == "full":
+                    os.fdatasync(out.fileno())  # the bytes and the size; mtime is not needed
             digest = sha.hexdigest()
             path = self.blob_path(digest)
             self._make_dir(os.path.dirname(path))
             os.replace(tmp, path)
-            _fsync_dir(os.path.dirname(path))
+            self._sync_dir(os.path.dirname(path))
             return digest, size
         except BaseException:
             if os.path.exists(tmp):
@@ -198,7 +205,11 @@ class DataDir:
         """Create a blob subdirectory durably (its entry in ``blobs/`` flushed too)."""
         if not os.path.isdir(path):
             os.makedirs(path, exist_ok=True)
-            _fsync_dir(os.path.dirname(path))
+            self._sync_dir(os.path.dirname(path))
+
+    def _sync_dir(self, path: str) -> None:
+        if self.sync == "full":
+            _fsync_dir(path)
 
     def _write_atomically(self, path: str, chunks: Iterable[bytes]) -> None:
         self._make_dir(os.path.dirname(path))
@@ -208,9 +219,10 @@ class DataDir:
                 for chunk in chunks:
                     out.write(chunk)
                 out.flush()
-                os.fdatasync(out.fileno())  # the bytes and the size; mtime is not needed
+                if self.sync == "full":
+                    os.fdatasync(out.fileno())  # the bytes and the size; mtime is not needed
             os.replace(tmp, path)
-            _fsync_dir(os.path.dirname(path))
+            self._sync_dir(os.path.dirname(path))
         except BaseException:
             if os.path.exists(tmp):
                 os.unlink(tmp)

@@ -37,7 +37,7 @@ class Persistence:
 
     def __init__(self, emulator: Any, path: str) -> None:
         self.emulator = emulator
-        self.disk = DataDir(path)
+        self.disk = DataDir(path, sync=emulator.config.data_sync)
         self.encoder = Encoder(self.disk)
         self.s3 = S3Persistence(self.disk, self.encoder)
         self.moto = MotoPersistence(self.disk, self.encoder)
