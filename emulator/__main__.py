@@ -17,6 +17,7 @@ from emulator import __version__, workers
 from emulator.app import create_app, service_summary
 from emulator.config import Config, parse_databases
 from emulator.log_setup import LOG_FORMATS, configure_logging
+from emulator.persistence.disk import DATA_SYNC_MODES
 
 
 def _parser(base: Config) -> argparse.ArgumentParser:
@@ -28,6 +29,9 @@ def _parser(base: Config) -> argparse.ArgumentParser:
     parser.add_argument("--move-broken-data-aside", action="store_true", default=base.move_broken_data_aside,
                         help="if --data-dir cannot be loaded, rename it DIR.broken-<time> and start empty "
                              "(default: refuse to start)")
+    parser.add_argument("--data-sync", default=base.data_sync, choices=DATA_SYNC_MODES, type=str.lower,
+                        help="full (default): an answered write survives a power cut; normal: it survives the "
+                             "process dying (kill -9), not a power cut, and is faster (EMULATOR_DATA_SYNC)")
     parser.add_argument("--job-grace-seconds", type=float, default=base.job_grace_seconds,
                         help="how long a create call waits for its job (EMULATOR_JOB_GRACE_SECONDS)")
     parser.add_argument("--max-workers", type=int, default=base.max_workers,
@@ -58,7 +62,8 @@ def parse_args(argv: list[str] | None = None) -> Config:
     parser = _parser(base)
     args = parser.parse_args(argv)
     for option, value, allowed in (("--log-level", args.log_level, ("debug", "info", "warning", "error")),
-                                   ("--log-format", args.log_format, LOG_FORMATS)):
+                                   ("--log-format", args.log_format, LOG_FORMATS),
+                                   ("--data-sync", args.data_sync, DATA_SYNC_MODES)):
         if value not in allowed:  # argparse checks choices on the command line, not on EMULATOR_* defaults
             parser.error(f"argument {option}: invalid choice: {value!r} (choose from {', '.join(allowed)})")
     try:
@@ -66,7 +71,7 @@ def parse_args(argv: list[str] | None = None) -> Config:
     except ValueError as exc:
         parser.error(str(exc))
     return Config(host=args.host, port=args.port, region=args.region, data_dir=args.data_dir,
-                  move_broken_data_aside=args.move_broken_data_aside,
+                  move_broken_data_aside=args.move_broken_data_aside, data_sync=args.data_sync,
                   job_grace_seconds=args.job_grace_seconds, max_workers=args.max_workers,
                   log_level=args.log_level, log_format=args.log_format, databases=databases,
                   job_memory_mb=args.job_memory_mb, glue_job_minute_seconds=args.glue_job_minute_seconds)

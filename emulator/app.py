@@ -10,6 +10,7 @@ from emulator.config import Config
 from emulator.engines import warm_state, warm_up
 from emulator.gateway import AwsGateway
 from emulator.home import HomePage
+from emulator.persistence.routes import register_snapshot_routes
 from emulator.persistence.wsgi import PersistingApp
 from emulator.protocol.models import service_model
 from emulator.request_log import RequestLog
@@ -57,6 +58,7 @@ def create_app(config: Config | None = None) -> Flask:
         emulator.reset()
         return jsonify({"status": "reset"})
 
+    register_snapshot_routes(app, emulator)
     from emulator.services.machinelearning import register_routes as register_machinelearning_routes
 
     register_machinelearning_routes(app, emulator)

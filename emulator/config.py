@@ -21,6 +21,9 @@ class Config:
     region: str = "us-east-1"
     data_dir: str | None = None
     move_broken_data_aside: bool = False  # start empty if --data-dir cannot be loaded (keeps it as DIR.broken-*)
+    data_sync: str = "full"
+    """``full``: an answered write survives a power cut (bodies and commits flushed to the device);
+    ``normal``: it survives the process dying (kill -9), not a power cut, and costs less."""
     job_grace_seconds: float = 10.0
     max_workers: int = 8
     log_level: str = "info"
@@ -36,6 +39,7 @@ class Config:
         "port": "EMULATOR_PORT",
         "region": "EMULATOR_REGION",
         "data_dir": "EMULATOR_DATA_DIR",
+        "data_sync": "EMULATOR_DATA_SYNC",
         "job_grace_seconds": "EMULATOR_JOB_GRACE_SECONDS",
         "max_workers": "EMULATOR_MAX_WORKERS",
         "log_level": "EMULATOR_LOG_LEVEL",

@@ -32,9 +32,11 @@ def test_defaults_bind_loopback_on_a_port_clear_of_localstack_and_moto() -> None
 
 def test_environment_mirrors_options(tmp_path) -> None:
     config = Config.from_env({"EMULATOR_PORT": "4700", "EMULATOR_HOST": "0.0.0.0", "EMULATOR_REGION": "eu-west-1",
-                              "EMULATOR_DATA_DIR": str(tmp_path / "d"), "EMULATOR_JOB_GRACE_SECONDS": "2.5"})
+                              "EMULATOR_DATA_DIR": str(tmp_path / "d"), "EMULATOR_JOB_GRACE_SECONDS": "2.5",
+                              "EMULATOR_DATA_SYNC": "normal"})
     assert (config.port, config.host, config.region, config.job_grace_seconds) == (4700, "0.0.0.0", "eu-west-1", 2.5)
-    assert config.data_dir == str(tmp_path / "d")
+    assert config.data_dir == str(tmp_path / "d") and config.data_sync == "normal"
+    assert parse_args(["--data-sync", "NORMAL"]).data_sync == "normal" and parse_args([]).data_sync == "full"
 
 
 def test_cli_starts_on_loopback_and_creates_the_data_dir(tmp_path) -> None:

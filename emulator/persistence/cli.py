@@ -7,6 +7,10 @@ import os
 import sys
 
 from emulator.persistence import snapshot
+from emulator.persistence.disk import DataDirInUseError
+
+IN_USE_STATUS = 3
+"""Exit status of ``snapshot load`` while an emulator runs on the directory."""
 
 
 def snapshot_main(argv: list[str]) -> int:
@@ -24,6 +28,10 @@ def snapshot_main(argv: list[str]) -> int:
         else:
             kept = snapshot.load(args.file, args.data_dir)
             print(f"loaded {args.file} into {args.data_dir}" + (f"; previous data kept in {kept}" if kept else ""))
+    except DataDirInUseError as exc:
+        print(f"aws-ml-emulator snapshot: cannot load: {exc} (or load it into the running emulator: "
+              f"curl -X PUT --data-binary @{args.file} http://HOST:PORT/_emulator/snapshot)", file=sys.stderr)
+        return IN_USE_STATUS
     except (OSError, ValueError, RuntimeError) as exc:
         print(f"aws-ml-emulator snapshot: {exc}", file=sys.stderr)
         return 2

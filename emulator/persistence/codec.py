@@ -16,6 +16,7 @@ import collections
 import dataclasses
 import datetime as dt
 import enum
+import functools
 import importlib
 import logging
 import threading
@@ -27,6 +28,8 @@ log = logging.getLogger(__name__)
 
 ALLOWED_PREFIXES = ("emulator.", "moto.")
 SAFE_CLASSES = {"collections:OrderedDict"}
+_CASE_INSENSITIVE = {"requests.structures:CaseInsensitiveDict", "moto.utilities.utils:CaseInsensitiveDict"}
+"""Header dicts (moto's S3 metadata): stored as their items, rebuilt through their constructor."""
 _FACTORIES = {"list": list, "dict": dict, "set": set, "int": int, "str": str}
 INLINE_BYTES = 4096
 _LOCK_TYPES = {type(threading.Lock()): "lock", type(threading.RLock()): "rlock"}
@@ -45,6 +48,7 @@ def class_path(cls: type) -> str:
     return f"{cls.__module__}:{cls.__qualname__}"
 
 
+@functools.lru_cache(maxsize=1024)
 def resolve_class(path: str) -> type:
     """The class named ``module:qualname``, only from allow-listed packages."""
     module_name, _, qualname = path.partition(":")
@@ -140,6 +144,9 @@ class Encoder:
 
     def _encode_object(self, value: Any) -> dict[str, Any]:
         module = type(value).__module__
+        if class_path(type(value)) in _CASE_INSENSITIVE:
+            return {"$t": "cidict", "cls": class_path(type(value)),
+                    "v": [[self._encode(k), self._encode(v)] for k, v in value.items()]}
         if module.startswith("numpy"):
             import numpy as np
 
@@ -257,6 +264,11 @@ class Decoder:
                 dict.__setitem__(out, k, self._decode(v))  # moto's multi-value dicts: the raw item
             out.__dict__.update(self._decode(value.get("d") or {}))
             return out
+        if kind == "cidict":
+            if value["cls"] not in _CASE_INSENSITIVE:
+                raise CodecError(f"refusing to load class {value['cls']!r} as a header dict")
+            module_name, _, name = value["cls"].partition(":")
+            return getattr(importlib.import_module(module_name), name)((self._decode(k), self._decode(v)) for k, v in value["v"])
         if kind == "lock":
             return threading.Lock()
         if kind == "rlock":

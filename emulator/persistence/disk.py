@@ -4,17 +4,21 @@ and content-addressed, atomically renamed files for bodies.
     DIR/emulator.sqlite3      format version, state objects, S3 buckets and keys
     DIR/blobs/ab/abcdef...    bodies and large values, named by their SHA-256
 
-A write is a transaction (SQLite's WAL makes it atomic and survives kill -9); a body
-file is written under a temporary name and renamed into place before the transaction
-that references it commits, so a crash leaves at most an unreferenced file, removed
-at the next start.
+A write is a transaction (SQLite's WAL makes it atomic); a body file is written under
+a temporary name, flushed to the device (``fdatasync``), renamed into place and its directory
+flushed too, all before the transaction that references it commits; SQLite runs with
+``synchronous=FULL``, so a commit is on the device before the response is sent. A crash or
+a power cut therefore leaves at most an unreferenced file, removed at the next start.
 """
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 import sqlite3
 import tempfile
@@ -25,6 +29,12 @@ FORMAT_VERSION = 1
 """Bumped whenever the layout changes; older versions are migrated on open."""
 
 DB_NAME = "emulator.sqlite3"
+_DIGEST = re.compile(r"[0-9a-f]{64}")
+DATA_SYNC_MODES = ("full", "normal")
+"""``full``: bodies and commits flushed to the device before the answer (power-cut safe);
+``normal``: written to the OS before the answer (safe when the process dies, not the machine)."""
+LOCK_NAME = "emulator.lock"
+"""Held (``flock``) by the process that has the directory open; holds its PID."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -49,18 +59,75 @@ class CorruptDataError(DataDirError):
     """A file of the directory is damaged; the message names it."""
 
 
+class DataDirInUseError(DataDirError):
+    """Another process (a running emulator) has the directory open."""
+
+
+class DirLock:
+    """An exclusive ``flock`` on ``DIR/emulator.lock``, released by :meth:`release` or when
+    the process dies (kill -9 included: the kernel drops it, no stale lock survives)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = os.path.join(os.path.abspath(path), LOCK_NAME)
+        self._fd: int | None = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            os.close(self._fd)
+            self._fd = None
+            if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                raise
+            pid = holder_pid(path)
+            raise DataDirInUseError(
+                f"{os.path.abspath(path)} is in use by a running aws-ml-emulator"
+                f"{f' (PID {pid})' if pid else ''}; stop it first") from None
+        os.ftruncate(self._fd, 0)
+        os.write(self._fd, f"{os.getpid()}\n".encode())
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+
+def holder_pid(path: str) -> int | None:
+    """The PID written in ``DIR/emulator.lock`` (meaningful only while the lock is held)."""
+    try:
+        with open(os.path.join(path, LOCK_NAME)) as f:
+            return int(f.read().strip() or 0) or None
+    except (OSError, ValueError):
+        return None
+
+
 class DataDir:
     """Thread-safe access to one data directory."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, sync: str = "full") -> None:
+        if sync not in DATA_SYNC_MODES:
+            raise ValueError(f"data sync mode must be one of {', '.join(DATA_SYNC_MODES)}, not {sync!r}")
+        self.sync = sync
         self.path = os.path.abspath(path)
         os.makedirs(os.path.join(self.path, "blobs"), exist_ok=True)
         self.db_path = os.path.join(self.path, DB_NAME)
         self._lock = threading.RLock()
+        self.dir_lock = DirLock(self.path)  # one process at a time: raises DataDirInUseError
+        try:
+            self._open()
+        except BaseException:
+            db = getattr(self, "_db", None)
+            if db is not None:
+                db.close()
+            self.dir_lock.release()
+            raise
+
+    def _open(self) -> None:
         try:
             self._db = sqlite3.connect(self.db_path, check_same_thread=False, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")  # durable against process crashes (kill -9)
+            # FULL: each commit syncs the WAL, so an answered write survives a power cut too
+            # (NORMAL in WAL mode survives a process crash but may lose the last commits)
+            self._db.execute(f"PRAGMA synchronous={self.sync.upper()}")
             check = self._db.execute("PRAGMA quick_check").fetchone()[0]
             if check != "ok":
                 raise CorruptDataError(f"{self.db_path}: database is corrupt ({check})")
@@ -92,10 +159,11 @@ class DataDir:
             except sqlite3.Error:
                 pass
             self._db.close()
+            self.dir_lock.release()
 
     # ------------------------------------------------------------------ blobs
     def blob_path(self, digest: str) -> str:
-        if len(digest) != 64 or not all(c in "0123456789abcdef" for c in digest):
+        if not _DIGEST.fullmatch(digest):
             raise CorruptDataError(f"{self.db_path}: invalid blob reference {digest!r}")
         return os.path.join(self.path, "blobs", digest[:2], digest)
 
@@ -119,24 +187,42 @@ class DataDir:
                     sha.update(block)
                     size += len(block)
                     out.write(block)
+                out.flush()
+                if self.sync == "full":
+                    os.fdatasync(out.fileno())  # the bytes and the size; mtime is not needed
             digest = sha.hexdigest()
             path = self.blob_path(digest)
-            os.makedirs(os.path.dirname(path), exist_ok=True)
+            self._make_dir(os.path.dirname(path))
             os.replace(tmp, path)
+            self._sync_dir(os.path.dirname(path))
             return digest, size
         except BaseException:
             if os.path.exists(tmp):
                 os.unlink(tmp)
             raise
 
+    def _make_dir(self, path: str) -> None:
+        """Create a blob subdirectory durably (its entry in ``blobs/`` flushed too)."""
+        if not os.path.isdir(path):
+            os.makedirs(path, exist_ok=True)
+            self._sync_dir(os.path.dirname(path))
+
+    def _sync_dir(self, path: str) -> None:
+        if self.sync == "full":
+            _fsync_dir(path)
+
     def _write_atomically(self, path: str, chunks: Iterable[bytes]) -> None:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
+        self._make_dir(os.path.dirname(path))
         fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-")
         try:
             with os.fdopen(fd, "wb") as out:
                 for chunk in chunks:
                     out.write(chunk)
+                out.flush()
+                if self.sync == "full":
+                    os.fdatasync(out.fileno())  # the bytes and the size; mtime is not needed
             os.replace(tmp, path)
+            self._sync_dir(os.path.dirname(path))
         except BaseException:
             if os.path.exists(tmp):
                 os.unlink(tmp)
@@ -223,6 +309,15 @@ class DataDir:
                 self._db.backup(dest)
             finally:
                 dest.close()
+
+
+def _fsync_dir(path: str) -> None:
+    """Flush a directory's entries (a rename or a new file) to the device."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 class _Transaction:

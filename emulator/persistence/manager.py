@@ -20,7 +20,7 @@ import time
 from typing import Any, Callable, Iterable
 
 from emulator.persistence.codec import CodecError, Decoder, Encoder, resolve_class
-from emulator.persistence.disk import CorruptDataError, DataDir
+from emulator.persistence.disk import CorruptDataError, DataDir, DataDirInUseError
 from emulator.persistence.moto_state import MotoPersistence
 from emulator.persistence.s3 import S3Persistence, s3_accounts
 from emulator.persistence.tracking import ALL, TrackingDict, recorder, set_recorder
@@ -37,7 +37,7 @@ class Persistence:
 
     def __init__(self, emulator: Any, path: str) -> None:
         self.emulator = emulator
-        self.disk = DataDir(path)
+        self.disk = DataDir(path, sync=emulator.config.data_sync)
         self.encoder = Encoder(self.disk)
         self.s3 = S3Persistence(self.disk, self.encoder)
         self.moto = MotoPersistence(self.disk, self.encoder)
@@ -158,9 +158,11 @@ class Persistence:
     # -------------------------------------------------------------- writing
     def flush(self, states: Iterable[StateKey], entries: Iterable[tuple[Any, str, Any]] | None = (),
               s3_accounts: list[tuple[str, list[str] | None]] | None = (),
-              moto: Iterable[tuple[str, str]] = (), moto_all: bool = False) -> None:
+              moto: Iterable[tuple[str, str]] = (), moto_all: bool = False,
+              s3_keys: set[tuple[str, str]] = frozenset()) -> None:
         """Write the given states (their marked entries; all when ``entries`` is None), S3
-        accounts (None: all) and moto backends in one transaction."""
+        accounts (None: all; ``s3_keys``: (bucket, key) rewritten even if unchanged) and moto
+        backends in one transaction."""
         marked: dict[StateKey, dict[str, set[Any]]] = {}
         for skey, attr, key in entries or ():
             marked.setdefault(skey, {}).setdefault(attr, set()).add(key)
@@ -168,7 +170,7 @@ class Persistence:
         with self._flush_lock:
             for attempt in range(5):
                 try:
-                    self._flush_once(states, marked, entries is None, s3_accounts, list(moto), moto_all)
+                    self._flush_once(states, marked, entries is None, s3_accounts, list(moto), moto_all, s3_keys)
                     return
                 except RuntimeError as exc:  # a dict changed size while being read: read it again
                     if "changed size" not in str(exc) or attempt == 4:
@@ -176,7 +178,7 @@ class Persistence:
 
     def _flush_once(self, states: set[StateKey], marked: dict[StateKey, dict[str, set[Any]]], everything: bool,
                     s3_accounts: list[tuple[str, list[str] | None]] | None, moto: Iterable[tuple[str, str]],
-                    moto_all: bool) -> None:
+                    moto_all: bool, s3_keys: set[tuple[str, str]] = frozenset()) -> None:
         """Queue everything, then commit; in-memory caches change only once it committed."""
         tx = self.disk.transaction()
         for skey in states | set(marked):
@@ -188,7 +190,7 @@ class Persistence:
                 self.s3.capture(tx, account)
         else:
             for account, buckets in s3_accounts:
-                self.s3.capture(tx, account, buckets)
+                self.s3.capture(tx, account, buckets, s3_keys)
         if moto_all:
             self.moto.capture_all(tx)
         else:
@@ -324,12 +326,15 @@ def _blob_refs(value: Any) -> Iterable[str]:
 def open_data_dir(emulator: Any, path: str, start_empty: bool = False) -> Persistence:
     """Open (and load) ``path``; with ``start_empty`` a directory that cannot be loaded is
     moved aside (``PATH.broken-<time>``) and an empty one is used instead."""
+    persistence = None
     try:
         persistence = Persistence(emulator, path)
         persistence.load()
         return persistence
     except Exception as exc:
-        if not start_empty:
+        if persistence is not None:
+            persistence.disk.close()  # releases the directory's lock
+        if not start_empty or isinstance(exc, DataDirInUseError):  # never move a live directory
             raise
         aside = f"{os.path.abspath(path).rstrip(os.sep)}.broken-{time.strftime('%Y%m%d-%H%M%S')}"
         log.error("cannot load %s (%s); moved it to %s and starting empty", path, exc, aside)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import json
 import logging
+import sys
 from typing import Any
 
 from emulator.persistence.codec import Decoder, Encoder
@@ -65,7 +66,9 @@ class MotoPersistence:
                 tx.on_commit(lambda key=key, text=text: self._text.__setitem__((account, key), text))
 
     def capture_all(self, tx: Any) -> None:
-        for service in BACKENDS:
+        for service, (module, _, _) in BACKENDS.items():
+            if module not in sys.modules:  # never imported: moto holds nothing of it (saves start-up time)
+                continue
             for account in list(_backends(service).keys()):
                 self.capture(tx, service, account)
 

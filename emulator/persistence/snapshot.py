@@ -10,7 +10,7 @@ import tarfile
 import tempfile
 import time
 
-from emulator.persistence.disk import DB_NAME, DataDir
+from emulator.persistence.disk import DB_NAME, LOCK_NAME, DataDir, DirLock
 
 
 def save(data_dir: str, archive: str) -> int:
@@ -42,10 +42,10 @@ def save(data_dir: str, archive: str) -> int:
     return count
 
 
-def load(archive: str, data_dir: str) -> str | None:
-    """Replace ``data_dir`` with the archive's content (the emulator must be stopped).
-    A previous directory is kept as ``DIR.before-snapshot-<time>``; its path is returned."""
-    parent = os.path.dirname(os.path.abspath(data_dir)) or "."
+def unpack(archive: str, parent: str) -> str:
+    """Extract ``archive`` into a new directory under ``parent`` and check it opens (format
+    version, database integrity); the directory's path. Only the database and ``blobs/``
+    files are accepted, extracted with tarfile's ``data`` filter (no links, no escaping)."""
     os.makedirs(parent, exist_ok=True)
     staging = tempfile.mkdtemp(dir=parent, prefix=".snapshot-")
     try:
@@ -55,12 +55,29 @@ def load(archive: str, data_dir: str) -> str | None:
                     raise ValueError(f"{archive}: unexpected entry {member.name!r}; not an emulator snapshot")
             tar.extractall(staging, filter="data")
         DataDir(staging).close()  # refuses a newer format or a corrupt database
+        os.unlink(os.path.join(staging, LOCK_NAME))
+        return staging
+    except tarfile.TarError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise ValueError(f"{archive}: not a readable snapshot archive ({exc})") from None
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def load(archive: str, data_dir: str) -> str | None:
+    """Replace ``data_dir`` with the archive's content. Refuses (``DataDirInUseError``) while
+    an emulator runs on ``data_dir``: load over HTTP then (``PUT /_emulator/snapshot``).
+    A previous directory is kept as ``DIR.before-snapshot-<time>``; its path is returned."""
+    lock = DirLock(data_dir) if os.path.isdir(data_dir) else None  # before any work: fail fast
+    try:
+        staging = unpack(archive, os.path.dirname(os.path.abspath(data_dir)) or ".")
         kept = None
         if os.path.exists(data_dir):
             kept = f"{os.path.abspath(data_dir).rstrip(os.sep)}.before-snapshot-{time.strftime('%Y%m%d-%H%M%S')}"
             os.rename(data_dir, kept)
         os.rename(staging, data_dir)
         return kept
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+    finally:
+        if lock is not None:
+            lock.release()

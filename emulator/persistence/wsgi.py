@@ -42,15 +42,22 @@ class PersistingApp:
             return
         _query, caller = request_caller(environ)
         s3: list[tuple[str, list[str] | None]] = []
+        s3_keys: set[tuple[str, str]] = set()
         moto: list[tuple[str, str]] = []
         signing = caller.signing_service
         if operation is None and (signing in (None, "s3") and not environ.get("HTTP_X_AMZ_TARGET")):
-            buckets = [environ.get("PATH_INFO", "/").lstrip("/").split("/", 1)[0]]
+            path = environ.get("PATH_INFO", "/").lstrip("/")
+            bucket, _, key = path.partition("/")
+            buckets = [bucket]
+            if key:
+                s3_keys.add((bucket, key))
             host = (environ.get("HTTP_HOST") or "").rsplit(":", 1)[0]
             if "." in host and not host.replace(".", "").isdigit():  # virtual-hosted style: bucket.host
                 buckets.append(host.split(".", 1)[0])
+                if path:
+                    s3_keys.add((buckets[-1], path))
             s3.append((caller.account_id, [b for b in buckets if b] or None))
         service = _MOTO_SERVICES.get(signing or "") or (operation[0] if operation else None)
         if service in BACKENDS:
             moto.append((service, caller.account_id))
-        persistence.flush(touched, entries, s3_accounts=s3, moto=moto)
+        persistence.flush(touched, entries, s3_accounts=s3, moto=moto, s3_keys=s3_keys)
