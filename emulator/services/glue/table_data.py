@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from emulator.aws.s3 import S3AccessError, S3Store, split_s3_uri
+from emulator.engines.glue.formats import NO_PYARROW
 
 NUMERIC = ("tinyint", "smallint", "int", "integer", "bigint", "float", "double", "decimal", "long")
 
@@ -135,7 +136,10 @@ def read_table(s3: S3Store, table: dict[str, Any]) -> pd.DataFrame:
 
 def _read_object(kind: str, data: bytes, columns: list[str], table: dict[str, Any]) -> pd.DataFrame:
     if kind == "parquet":
-        import pyarrow.parquet as pq
+        try:
+            import pyarrow.parquet as pq
+        except ImportError:
+            raise TableDataError(f"Cannot read {table.get('Name')}: the table is Parquet and {NO_PYARROW}") from None
 
         frame = pq.read_table(io.BytesIO(data)).to_pandas()
         return _pick(frame, columns)
