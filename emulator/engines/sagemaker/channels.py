@@ -162,8 +162,7 @@ def fast_csv_matrix(data: bytes) -> np.ndarray | None:
     """
     if data.startswith(_BOM):
         data = data[len(_BOM):]
-    codes = np.frombuffer(data, dtype=np.uint8)
-    if not _PLAIN_NUMERIC[codes].all():
+    if not _PLAIN_NUMERIC[np.frombuffer(data, dtype=np.uint8)].all():
         return None
     body = data.lstrip(b"\r\n")
     if not body:
