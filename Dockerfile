@@ -14,7 +14,7 @@ COPY emulator ./emulator
 COPY clients ./clients
 COPY awsglue ./awsglue
 COPY awsglueml ./awsglueml
-RUN if [ "$SPARK" = "true" ]; then pip install --no-cache-dir ".[spark,databases]"; else pip install --no-cache-dir ".[databases]"; fi
+RUN if [ "$SPARK" = "true" ]; then pip install --no-cache-dir ".[spark,databases,parquet]"; else pip install --no-cache-dir ".[databases,parquet]"; fi
 
 VOLUME ["/data"]
 EXPOSE 4599

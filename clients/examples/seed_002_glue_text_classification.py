@@ -9,7 +9,9 @@ A small review-like table (Amazon customer reviews' columns, Parquet, partitione
 job 1 (``glue_jobs/seed_002_balance_reviews.py``) writes the balanced data set, which
 is registered as a table as a crawler would; job 2
 (``glue_jobs/seed_002_blazingtext_files.py``) writes the ``__label__x tokens`` files.
-Glue ``glueetl`` jobs need PySpark (``pip install "aws-ml-emulator[spark]"``) and Java 17.
+Glue ``glueetl`` jobs need PySpark (``pip install "aws-ml-emulator[spark]"``) and Java 17;
+writing the Parquet table needs pyarrow (``pip install "aws-ml-emulator[examples]"`` or
+``[parquet]``).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import io
 import os
 import random
+import sys
 import time
 import uuid
 from typing import Any
@@ -136,6 +139,12 @@ def balance_then_blazingtext_files(s3: Any, glue: Any, bucket: str, database: st
 
 
 def main() -> None:
+    try:
+        import pyarrow.parquet  # noqa: F401
+    except ImportError:
+        print("seed 002 writes its review table as Parquet, which needs pyarrow: "
+              "pip install 'aws-ml-emulator[examples]'", file=sys.stderr)
+        sys.exit(2)
     os.environ.setdefault("AWS_ENDPOINT_URL", "http://127.0.0.1:4599")
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "test")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "test")

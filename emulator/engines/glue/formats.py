@@ -62,7 +62,7 @@ def classify(key: str, data: bytes, classifiers: Iterable[dict[str, Any]] = ()) 
     """The schema of one object (``key`` only names it in messages)."""
     size = len(data)
     if data[:4] == b"PAR1":
-        return _parquet(data, size)
+        return _parquet(key, data, size)
     raw, compression = decompress(data)
     try:
         text = raw.decode("utf-8-sig")
@@ -107,9 +107,18 @@ def _looks_like_text(raw: bytes) -> bool:
 
 # ---- Parquet ----------------------------------------------------------------------------------------
 
-def _parquet(data: bytes, size: int) -> FileSchema:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+PARQUET_EXTRA = "parquet"
+NO_PYARROW = (f"reading Parquet needs pyarrow, which is not installed: "
+              f"pip install 'aws-ml-emulator[{PARQUET_EXTRA}]'")
+"""Why a Parquet file cannot be read without the optional ``parquet`` extra (pyarrow)."""
+
+
+def _parquet(key: str, data: bytes, size: int) -> FileSchema:
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise UnreadableFile(f"{key} is a Parquet file and {NO_PYARROW}") from None
 
     try:
         meta = pq.ParquetFile(io.BytesIO(data))

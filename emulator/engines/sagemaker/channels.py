@@ -149,14 +149,16 @@ _BOM = b"\xef\xbb\xbf"
 
 
 def fast_csv_matrix(data: bytes) -> np.ndarray | None:
-    """Parse plain numeric CSV bytes with pyarrow's vectorised reader, or ``None`` when the
-    data must take :func:`parse_csv_matrix` (which names the bad row) instead.
+    """Parse plain numeric CSV bytes with a vectorised reader (pyarrow's when installed, else
+    pandas' C engine), or ``None`` when the data must take :func:`parse_csv_matrix` (which
+    names the bad row) instead.
 
-    Only bytes made of digits, ``.+-eE``, commas and line breaks take this path: over that
-    alphabet pyarrow's float64 conversion accepts exactly the strings Python's ``float``
-    accepts, with the same correctly rounded values (empty cells are NaN, blank lines are
-    skipped, as in :func:`parse_csv_matrix`); anything pyarrow rejects (a bad number, a
-    ragged row) falls back to the Python parser, which raises the precise error.
+    Only bytes made of digits, ``.+-eE``, commas and line breaks take this path, and only
+    when every non-blank line has as many cells as the first: over that alphabet both
+    readers' float64 conversions accept exactly the strings Python's ``float`` accepts, with
+    the same correctly rounded values (empty cells are NaN, blank lines are skipped, as in
+    :func:`parse_csv_matrix`); anything a reader rejects (a bad number) falls back to the
+    Python parser, which raises the precise error.
     """
     if data.startswith(_BOM):
         data = data[len(_BOM):]
@@ -167,6 +169,35 @@ def fast_csv_matrix(data: bytes) -> np.ndarray | None:
         return None
     first = body.split(b"\n", 1)[0].split(b"\r", 1)[0]
     width = first.count(b",") + 1
+    if not _rectangular(np.frombuffer(body, dtype=np.uint8), width):
+        return None
+    return _fast_reader()(body, width)
+
+
+def _rectangular(codes: np.ndarray, width: int) -> bool:
+    """Whether every non-blank line (``\\n``, ``\\r\\n`` or a bare ``\\r`` ends one) has
+    ``width - 1`` commas."""
+    cr, lf = codes == 13, codes == 10
+    ends = lf.copy()
+    ends[:-1] |= cr[:-1] & ~lf[1:]  # a bare CR ends a line; CR LF ends it at the LF
+    ends[-1] = True
+    stops = np.flatnonzero(ends)
+    commas = np.concatenate(([0], np.cumsum(codes == 44)[stops]))
+    content = np.concatenate(([0], np.cumsum(~(cr | lf))[stops]))
+    per_line, filled = np.diff(commas), np.diff(content) > 0
+    return bool((per_line[filled] == width - 1).all())
+
+
+def _fast_reader():  # noqa: ANN202 - one of the two readers below
+    """pyarrow's CSV reader when pyarrow is installed (the ``parquet`` extra), else pandas'."""
+    try:
+        import pyarrow.csv  # noqa: F401
+    except ImportError:
+        return _read_with_pandas
+    return _read_with_arrow
+
+
+def _read_with_arrow(body: bytes, width: int) -> np.ndarray | None:
     import pyarrow as pa
     import pyarrow.csv as pa_csv
 
@@ -184,6 +215,27 @@ def fast_csv_matrix(data: bytes) -> np.ndarray | None:
     for i, column in enumerate(table.columns):
         matrix[:, i] = column.to_numpy(zero_copy_only=False)
     return matrix
+
+
+def _round_trip(version: str) -> dict[str, str]:
+    """pandas before 3.1 converts correctly rounded only with ``float_precision="round_trip"``
+    (3.1 converts every mode that way and deprecates the argument)."""
+    major, minor = (int(part) for part in version.split(".")[:2])
+    return {} if (major, minor) >= (3, 1) else {"float_precision": "round_trip"}
+
+
+def _read_with_pandas(body: bytes, width: int) -> np.ndarray | None:
+    """pandas' C engine; ``round_trip`` converts with CPython's own (correctly rounded)
+    string-to-double, and a cell it cannot convert whole raises."""
+    import pandas as pd
+
+    try:
+        frame = pd.read_csv(io.BytesIO(body), engine="c", header=None, names=range(width), index_col=False,
+                            dtype=np.float64, keep_default_na=False, na_values=[""], quoting=3,
+                            skip_blank_lines=True, **_round_trip(pd.__version__))
+    except (ValueError, pd.errors.ParserError):
+        return None
+    return frame.to_numpy(dtype=np.float64, copy=True).reshape(-1, width)
 
 
 def parse_csv_bytes(data: bytes, what: str, error=AlgorithmError,

@@ -14,6 +14,7 @@ import io
 from typing import TYPE_CHECKING, Any
 
 from emulator.aws.s3 import S3AccessError, S3Store, split_s3_uri
+from emulator.engines.glue.formats import NO_PYARROW
 
 if TYPE_CHECKING:  # pandas is imported by the functions that use it (it takes ~1 s to import)
     import pandas as pd
@@ -139,7 +140,10 @@ def _read_object(kind: str, data: bytes, columns: list[str], table: dict[str, An
     import pandas as pd
 
     if kind == "parquet":
-        import pyarrow.parquet as pq
+        try:
+            import pyarrow.parquet as pq
+        except ImportError:
+            raise TableDataError(f"Cannot read {table.get('Name')}: the table is Parquet and {NO_PYARROW}") from None
 
         frame = pq.read_table(io.BytesIO(data)).to_pandas()
         return _pick(frame, columns)
