@@ -156,7 +156,7 @@ def _query_matrix(tokens: RareTokens, settings: BlockingSettings) -> sp.csr_matr
     vectors = tokens.vectors
     rows = np.repeat(np.arange(vectors.shape[0]), np.diff(vectors.indptr))
     token_df = tokens.df[vectors.indices]
-    order = np.lexsort((token_df, rows))
+    order = np.argsort(rows * (MAX_TOKEN_RECORDS + 1) + token_df, kind="stable")  # by row, rarest first
     rows, cols, data, token_df = rows[order], vectors.indices[order], vectors.data[order], token_df[order]
     start = np.repeat(vectors.indptr[:-1], np.diff(vectors.indptr))
     rank = np.arange(rows.size) - start

@@ -92,7 +92,10 @@ def _spread(score: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     drawn from the rest of the similarity range, so sets hold both matches and near misses."""
     by_score = np.argsort(-score, kind="stable")
     others = rng.permutation(by_score[by_score.size // 20:])
-    return np.array(_interleave(by_score.tolist(), others.tolist()), dtype=np.int64)
+    both = np.full((2, by_score.size), -1, dtype=np.int64)
+    both[0], both[1, :others.size] = by_score, others
+    order = both.T.ravel()
+    return order[order >= 0]
 
 
 def _interleave(first: list[int], second: list[int]) -> list[int]:
