@@ -25,6 +25,7 @@ from .columns import ColumnSpec, as_text
 MIN_QUERY_TOKENS = 3  # a record whose tokens are all common still queries its rarest ones
 MAX_TOKEN_RECORDS = 1000  # tokens held by more records are never followed (bounded blocks)
 CHUNK_ROWS = 4096
+HISTOGRAM_BINS = 256
 REACH_PER_DF_CAP = 5
 MAX_BLOCKING_CHARS = 64  # longer values are blocked on their first 64 characters
 _SPACE = pa.scalar(" ", pa.large_string())
@@ -197,21 +198,27 @@ def candidate_pairs(tokens: RareTokens, settings: BlockingSettings) -> tuple[np.
 
 def _top_per_row(rows: np.ndarray, cols: np.ndarray, score: np.ndarray, k: int
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The ``k`` best-scoring entries of each row (entries given grouped by row)."""
+    """The ``k`` best-scoring entries of each row (entries given grouped by row, ascending).
+
+    A per-row histogram of the scores (256 bins up to the row's best) finds each row's cut-off
+    bin first, so only the few entries at or above it are sorted."""
     if rows.size == 0:
         return rows, cols, score
-    bounds = np.flatnonzero(np.concatenate([[True], rows[1:] != rows[:-1], [True]]))
-    counts = np.diff(bounds)
-    crowded = np.repeat(counts > k, counts)  # rows with more than k entries need ranking
-    keep = ~crowded
-    if crowded.any():
-        idx = np.flatnonzero(crowded)
-        r, s = rows[idx], score[idx]
-        # rows are grouped in ascending order: one sort on "row, then best score first"
-        order = np.argsort((r - r[0]) + (1.0 - np.clip(s.astype(np.float64), 0.0, 1.0)) * 0.5)
-        r = r[order]
-        starts = np.flatnonzero(np.concatenate([[True], r[1:] != r[:-1]]))
-        rank = np.arange(r.size) - np.repeat(starts, np.diff(np.append(starts, r.size)))
-        keep[idx[order[rank < k]]] = True
-    return rows[keep], cols[keep], score[keep]
+    local = rows - rows[0]
+    nrows = int(local[-1]) + 1
+    starts = np.flatnonzero(np.concatenate([[True], local[1:] != local[:-1]]))
+    best = np.zeros(nrows)
+    best[local[starts]] = np.maximum.reduceat(score, starts)
+    bins = np.minimum((score / np.maximum(best[local], 1e-30) * HISTOGRAM_BINS).astype(np.int64), HISTOGRAM_BINS - 1)
+    histogram = np.bincount(local * HISTOGRAM_BINS + bins, minlength=nrows * HISTOGRAM_BINS).reshape(nrows, HISTOGRAM_BINS)
+    at_or_above = np.cumsum(histogram[:, ::-1], axis=1)[:, ::-1]  # entries in bins >= j
+    cut = np.maximum((at_or_above >= k).sum(axis=1) - 1, 0)
+    idx = np.flatnonzero(bins >= cut[local])
+    r, s = local[idx], score[idx]
+    order = np.argsort(r + (1.0 - np.clip(s / np.maximum(best[r], 1e-30), 0.0, 1.0)) * 0.5, kind="stable")
+    r = r[order]
+    first = np.flatnonzero(np.concatenate([[True], r[1:] != r[:-1]]))
+    rank = np.arange(r.size) - np.repeat(first, np.diff(np.append(first, r.size)))
+    chosen = np.sort(idx[order[rank < k]])
+    return rows[chosen], cols[chosen], score[chosen]
 

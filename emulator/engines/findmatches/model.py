@@ -162,7 +162,7 @@ class FindMatchesModel:
         x = table.features(pairs.left, pairs.right)
         scaler = StandardScaler().fit(x)
         scale = np.where(scaler.scale_ > 0, scaler.scale_, 1.0)
-        classifier = LogisticRegression(class_weight="balanced", C=1.0, solver="newton-cholesky", max_iter=200)
+        classifier = LogisticRegression(class_weight="balanced", C=1.0, max_iter=2000)
         classifier.fit((x - scaler.mean_) / scale, pairs.match)
         links = [(str(table.keys[a]), str(table.keys[b]), int(m)) for a, b, m in zip(pairs.left, pairs.right, pairs.match)]
         return cls(params, table.columns, feature_names(table.columns), scaler.mean_.copy(), scale.copy(),
