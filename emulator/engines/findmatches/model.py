@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
 
 from .blocking import BlockingSettings, RareTokens, candidate_pairs, rare_tokens
 from .clustering import components, group_ids, split_edges, upper_pairs
@@ -163,7 +164,8 @@ class FindMatchesModel:
         scaler = StandardScaler().fit(x)
         scale = np.where(scaler.scale_ > 0, scaler.scale_, 1.0)
         classifier = LogisticRegression(class_weight="balanced", C=1.0, max_iter=2000)
-        classifier.fit((x - scaler.mean_) / scale, pairs.match)
+        with threadpool_limits(1):  # a small problem: BLAS threads only contend (10x slower on a busy machine)
+            classifier.fit((x - scaler.mean_) / scale, pairs.match)
         links = [(str(table.keys[a]), str(table.keys[b]), int(m)) for a, b, m in zip(pairs.left, pairs.right, pairs.match)]
         return cls(params, table.columns, feature_names(table.columns), scaler.mean_.copy(), scale.copy(),
                    classifier.coef_[0].copy(), float(classifier.intercept_[0]), links)
@@ -173,7 +175,8 @@ class FindMatchesModel:
         """Match log-odds of feature rows."""
         if x.shape[0] == 0:
             return np.zeros(0)
-        return ((x - self.mean) / self.scale) @ self.coef + self.intercept
+        with threadpool_limits(1):
+            return ((x - self.mean) / self.scale) @ self.coef + self.intercept
 
     def pair_logits(self, table: MatchTable, left: np.ndarray, right: np.ndarray) -> np.ndarray:
         return self.logits(table.features(left, right))
