@@ -10,13 +10,14 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from .blocking import BlockingSettings, RareTokens, candidate_pairs, rare_tokens
 from .clustering import components, group_ids, split_edges, upper_pairs
@@ -164,7 +165,7 @@ class FindMatchesModel:
         scaler = StandardScaler().fit(x)
         scale = np.where(scaler.scale_ > 0, scaler.scale_, 1.0)
         classifier = LogisticRegression(class_weight="balanced", C=1.0, max_iter=2000)
-        with threadpool_limits(1):  # a small problem: BLAS threads only contend (10x slower on a busy machine)
+        with _blas().limit(limits=1):  # a small problem: BLAS threads only contend (10x slower on a busy machine)
             classifier.fit((x - scaler.mean_) / scale, pairs.match)
         links = [(str(table.keys[a]), str(table.keys[b]), int(m)) for a, b, m in zip(pairs.left, pairs.right, pairs.match)]
         return cls(params, table.columns, feature_names(table.columns), scaler.mean_.copy(), scale.copy(),
@@ -175,8 +176,7 @@ class FindMatchesModel:
         """Match log-odds of feature rows."""
         if x.shape[0] == 0:
             return np.zeros(0)
-        with threadpool_limits(1):
-            return ((x - self.mean) / self.scale) @ self.coef + self.intercept
+        return ((x - self.mean) / self.scale) @ self.coef + self.intercept
 
     def pair_logits(self, table: MatchTable, left: np.ndarray, right: np.ndarray) -> np.ndarray:
         return self.logits(table.features(left, right))
@@ -344,6 +344,12 @@ class _PairProbabilities:
     @property
     def right(self) -> np.ndarray:
         return self._codes % self.n
+
+
+@lru_cache(maxsize=1)
+def _blas() -> ThreadpoolController:
+    """The process's BLAS / OpenMP thread pools (looked up once: the lookup scans loaded libraries)."""
+    return ThreadpoolController()
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
