@@ -239,3 +239,31 @@ def test_numeric_and_date_columns_by_schema() -> None:
     assert x[2, columns.index("amount:missing")] == 1.0
     days = x[:, columns.index("when:closeness")]
     assert days[0] > days[1]
+
+
+def test_a_component_too_large_for_linkage_is_cut_by_its_stronger_links() -> None:
+    from emulator.engines.findmatches.clustering import MAX_LINKAGE_ROWS, split_edges, upper_pairs
+
+    half = MAX_LINKAGE_ROWS  # two tight groups, together twice the linkage limit
+    i, j = upper_pairs(half)
+    left, right = np.concatenate([i, i + half]), np.concatenate([j, j + half])
+    prob = np.full(left.size, 0.99)
+    # weak links (just above the threshold) chain the two groups into one component
+    bridge_l, bridge_r = np.arange(5), np.arange(5) + half
+    labels = split_edges(2 * half, np.concatenate([left, bridge_l]), np.concatenate([right, bridge_r]),
+                         np.concatenate([prob, np.full(5, 0.55)]), np.zeros((0, 2), dtype=np.int64),
+                         np.zeros((0, 2), dtype=np.int64), threshold=0.5)
+    assert np.unique(labels[:half]).size == 1 and np.unique(labels[half:]).size == 1
+    assert labels[0] != labels[half]
+
+
+def test_group_ids_come_from_the_lowest_key_of_each_group() -> None:
+    from emulator.engines.findmatches.clustering import group_ids, lowest_key, stable_id
+
+    keys = np.array(["10", "9", "b", "a", "7", "x10"], dtype=object)
+    group = np.array([0, 0, 2, 2, 4, 4])
+    ids = group_ids(keys, group)
+    for g in (0, 2, 4):
+        members = [str(k) for k in keys[group == g]]
+        assert (ids[group == g] == stable_id(lowest_key(members))).all()
+    assert ids[0] == stable_id("9") and ids[2] == stable_id("a") and ids[4] == stable_id("7")
