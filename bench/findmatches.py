@@ -92,10 +92,11 @@ def run_engine(frame: pd.DataFrame, entity: np.ndarray, rounds: int = 3) -> dict
     blocking_recall = np.intersect1d(candidates, truth).size / truth.size
     labels, model = None, None
     for r in range(rounds):
+        if r:  # the next round's sets are chosen by a model trained on the labels so far
+            model = FindMatchesModel.fit(frame, labels, params, table=table)
         sets = generate_labeling_sets(frame, params, labels=labels, model=model, seed=r, set_id_prefix=f"r{r}", table=table)
         sets["label"] = [entity_of[k] for k in sets[KEY]]
         labels = sets if labels is None else pd.concat([labels, sets], ignore_index=True)
-        model = FindMatchesModel.fit(frame, labels, params, table=table)
     match_started = time.perf_counter()
     model = FindMatchesModel.fit(frame, labels, params, table=table)
     groups, _ = model.groups(table)

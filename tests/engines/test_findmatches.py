@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import sys
 
 import numpy as np
 import pandas as pd
@@ -239,3 +240,49 @@ def test_numeric_and_date_columns_by_schema() -> None:
     assert x[2, columns.index("amount:missing")] == 1.0
     days = x[:, columns.index("when:closeness")]
     assert days[0] > days[1]
+
+
+def test_a_component_too_large_for_linkage_is_cut_by_its_stronger_links() -> None:
+    from emulator.engines.findmatches.clustering import MAX_LINKAGE_ROWS, split_edges, upper_pairs
+
+    half = MAX_LINKAGE_ROWS  # two tight groups, together twice the linkage limit
+    i, j = upper_pairs(half)
+    left, right = np.concatenate([i, i + half]), np.concatenate([j, j + half])
+    prob = np.full(left.size, 0.99)
+    # weak links (just above the threshold) chain the two groups into one component
+    bridge_l, bridge_r = np.arange(5), np.arange(5) + half
+    labels = split_edges(2 * half, np.concatenate([left, bridge_l]), np.concatenate([right, bridge_r]),
+                         np.concatenate([prob, np.full(5, 0.55)]), np.zeros((0, 2), dtype=np.int64),
+                         np.zeros((0, 2), dtype=np.int64), threshold=0.5)
+    assert np.unique(labels[:half]).size == 1 and np.unique(labels[half:]).size == 1
+    assert labels[0] != labels[half]
+
+
+def test_group_ids_come_from_the_lowest_key_of_each_group() -> None:
+    from emulator.engines.findmatches.clustering import group_ids, lowest_key, stable_id
+
+    keys = np.array(["10", "9", "b", "a", "7", "x10"], dtype=object)
+    group = np.array([0, 0, 2, 2, 4, 4])
+    ids = group_ids(keys, group)
+    for g in (0, 2, 4):
+        members = [str(k) for k in keys[group == g]]
+        assert (ids[group == g] == stable_id(lowest_key(members))).all()
+    assert ids[0] == stable_id("9") and ids[2] == stable_id("a") and ids[4] == stable_id("7")
+
+
+def test_blocking_grams_and_group_ids_are_the_same_without_pyarrow(monkeypatch) -> None:
+    """pyarrow is optional (the ``parquet`` extra): the 3-grams and the match ids computed
+    without it are exactly those computed with it."""
+    from emulator.engines.findmatches.blocking import char_trigrams
+    from emulator.engines.findmatches.clustering import group_ids
+    texts = [np.array(["", "Ann", "Zoë Smith-Jones", "x" * 90, "ab", "日本語テキスト"], dtype=object),
+             np.array(["12 Rue d'Été", "", "b", "", "abc", "cd"], dtype=object)]
+    keys = np.array(["k10", "k9", "é1", "e2", "K1", "k1"], dtype=object)
+    group = np.array([0, 0, 1, 1, 2, 2])
+    with_pyarrow = (char_trigrams(texts), group_ids(keys, group))
+    monkeypatch.setitem(sys.modules, "pyarrow", None)
+    monkeypatch.setitem(sys.modules, "pyarrow.compute", None)
+    without = (char_trigrams(texts), group_ids(keys, group))
+    assert with_pyarrow[0].shape == without[0].shape and (with_pyarrow[0] != without[0]).nnz == 0
+    assert with_pyarrow[0].nnz > 20
+    assert with_pyarrow[1].tolist() == without[1].tolist()

@@ -1,6 +1,8 @@
 """Matched pairs -> groups: connected components of the confident pairs, each split by
 average linkage (so one weak link does not chain two groups together), with must-link
-and cannot-link constraints from provided labels."""
+and cannot-link constraints from provided labels. A component too large for the dense
+linkage is first cut by its own stronger links (a higher threshold), so the linkage
+only ever runs on pieces of at most ``MAX_LINKAGE_ROWS`` records."""
 
 from __future__ import annotations
 
@@ -8,8 +10,11 @@ import hashlib
 from functools import lru_cache
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
+
+MAX_LINKAGE_ROWS = 200
 
 
 @lru_cache(maxsize=256)
@@ -75,6 +80,63 @@ def split_component(prob: np.ndarray, cannot: np.ndarray, must: list[tuple[int, 
         group[group == b] = a
     _, group = np.unique(group, return_inverse=True)
     return group
+
+
+def split_edges(size: int, left: np.ndarray, right: np.ndarray, prob: np.ndarray, must: np.ndarray,
+                cannot: np.ndarray, threshold: float, cut: float | None = None) -> np.ndarray:
+    """Cluster labels (0..) of ``size`` rows from their scored pairs (local row numbers, each
+    pair once) and must-link / cannot-link pairs (k x 2 arrays), as :func:`split_component`;
+    more than ``MAX_LINKAGE_ROWS`` rows are first cut into the components of their stronger
+    pairs (``cut``: halfway from the threshold to 1, rising until the pieces are small)."""
+    if size <= MAX_LINKAGE_ROWS:
+        matrix = np.zeros((size, size))
+        matrix[left, right] = matrix[right, left] = prob
+        blocked = np.zeros((size, size), dtype=bool)
+        blocked[cannot[:, 0], cannot[:, 1]] = blocked[cannot[:, 1], cannot[:, 0]] = True
+        return split_component(matrix, blocked, [tuple(p) for p in must.tolist()], threshold)
+    cut = (1.0 + (threshold if cut is None else cut)) / 2.0
+    strong = prob >= cut
+    pieces = components(size, np.concatenate([left[strong], must[:, 0]]), np.concatenate([right[strong], must[:, 1]]))
+    if cut > 1.0 - 1e-9:  # nothing left to cut by: the certain links decide
+        return pieces
+    out = np.zeros(size, dtype=np.int64)
+    next_label = 0
+    order = np.argsort(pieces, kind="stable")
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(pieces))])
+    for p in range(bounds.size - 1):
+        rows = order[bounds[p]:bounds[p + 1]]  # ascending
+        if rows.size == 1:
+            sub = np.zeros(1, dtype=np.int64)
+        else:
+            e = (pieces[left] == p) & (pieces[right] == p)
+            m = (pieces[must[:, 0]] == p) & (pieces[must[:, 1]] == p)
+            c = (pieces[cannot[:, 0]] == p) & (pieces[cannot[:, 1]] == p)
+            sub = split_edges(rows.size, np.searchsorted(rows, left[e]), np.searchsorted(rows, right[e]), prob[e],
+                              np.searchsorted(rows, must[m]).reshape(-1, 2),
+                              np.searchsorted(rows, cannot[c]).reshape(-1, 2), threshold,
+                              cut if rows.size == size else None)
+        out[rows] = sub + next_label
+        next_label += int(sub.max()) + 1
+    return out
+
+
+def group_ids(keys: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """Each row's match_id: :func:`stable_id` of its group's lowest primary key (numerically
+    when every key of the group is a number, else as text), computed for all groups at once."""
+    n = keys.size
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    numbers = pd.to_numeric(pd.Series(keys, dtype=object), errors="coerce").to_numpy(dtype=float)
+    text_rank = np.empty(n, dtype=np.float64)
+    text_rank[np.argsort(keys.astype(str), kind="stable")] = np.arange(n)  # code-point order, as UTF-8 bytes sort
+    all_numbers = np.bincount(group, weights=np.isnan(numbers), minlength=n) == 0
+    rank = np.where(all_numbers[group], numbers, text_rank)
+    order = np.lexsort((np.arange(n), rank, group))
+    first = order[np.concatenate([[True], group[order][1:] != group[order][:-1]])]
+    ids = np.array([stable_id(k) for k in keys[first].tolist()], dtype=np.int64)
+    id_of_group = np.zeros(n, dtype=np.int64)
+    id_of_group[group[first]] = ids
+    return id_of_group[group]
 
 
 def stable_id(key: str) -> int:

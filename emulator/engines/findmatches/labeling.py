@@ -18,28 +18,37 @@ from .model import FindMatchesModel, FindMatchesParams, MatchTable
 
 DEFAULT_SETS = 10
 DEFAULT_SET_SIZE = 10
+SEED_SAMPLE = 100_000  # candidate pairs considered as seeds (a random sample of larger tables)
 
 
 def generate_labeling_sets(records: pd.DataFrame, params: FindMatchesParams, schema: dict[str, str] | None = None,
                            labels: pd.DataFrame | None = None, model: FindMatchesModel | None = None,
                            n_sets: int = DEFAULT_SETS, set_size: int = DEFAULT_SET_SIZE, seed: int = 0,
                            set_id_prefix: str = "set", table: MatchTable | None = None) -> pd.DataFrame:
-    """The labeling file: ``labeling_set_id``, ``label`` (empty), then the records' columns."""
+    """The labeling file: ``labeling_set_id``, ``label`` (empty), then the records' columns.
+
+    Seed pairs come from at most ``SEED_SAMPLE`` candidate pairs, so the work after blocking
+    does not grow with the table; each seed's neighbours are looked up among all candidates."""
     columns = model.columns if model is not None else column_specs(records, params.primary_key, schema)
     table = table or MatchTable(records, columns, params.primary_key)
     n = len(table)
-    left, right, features = table.candidate_features(params.blocking)
-    if model is not None:
-        score = model.logits(features)
-        priority = np.argsort(np.abs(score - model.threshold_logit), kind="stable")
-    else:
-        from .blocking import pair_cosines
+    settings = params.blocking
+    left, right, block_score = table.candidate_pairs(settings)
+    rng = np.random.default_rng(seed)
+    sample = np.sort(rng.choice(left.size, SEED_SAMPLE, replace=False)) if left.size > SEED_SAMPLE else np.arange(left.size)
 
-        score = pair_cosines(table.vectors, left, right)
-        priority = _spread(score, np.random.default_rng(seed))
-    labelled = set(clean_labels(labels, params.primary_key)[params.primary_key]) if labels is not None and len(labels) else set()
-    used = np.array([k in labelled for k in table.keys.tolist()], dtype=bool) if labelled else np.zeros(n, dtype=bool)
-    neighbours = _Neighbours(left, right, score if model is None else -np.abs(score - model.threshold_logit))
+    def certainty(which: np.ndarray) -> np.ndarray:  # higher = better seed / neighbour
+        if model is None:
+            return block_score[which]
+        return -np.abs(model.logits(table.candidate_features(settings, which)) - model.threshold_logit)
+
+    if model is not None:
+        priority = sample[np.argsort(-certainty(sample), kind="stable")]
+    else:
+        priority = sample[_spread(block_score[sample], rng)]
+    labelled = clean_labels(labels, params.primary_key)[params.primary_key] if labels is not None and len(labels) else []
+    used = pd.Index(table.keys).isin(list(labelled)) if len(labelled) else np.zeros(n, dtype=bool)
+    used = np.array(used, dtype=bool)
     sets: list[np.ndarray] = []
     for p in priority.tolist():
         if len(sets) >= n_sets:
@@ -49,7 +58,7 @@ def generate_labeling_sets(records: pd.DataFrame, params: FindMatchesParams, sch
             continue
         members = [a, b]
         used[a] = used[b] = True
-        for r in _interleave(neighbours.get(a, []), neighbours.get(b, [])):
+        for r in _interleave(_neighbours(left, right, a, certainty), _neighbours(left, right, b, certainty)):
             if len(members) >= set_size:
                 break
             if not used[r]:
@@ -57,7 +66,6 @@ def generate_labeling_sets(records: pd.DataFrame, params: FindMatchesParams, sch
                 used[r] = True
         sets.append(np.array(members))
     if not sets:  # too few candidate pairs: random small sets
-        rng = np.random.default_rng(seed)
         free = rng.permutation(np.flatnonzero(~used))
         sets = [free[i:i + set_size] for i in range(0, min(free.size, n_sets * set_size), set_size)]
         sets = [s for s in sets if s.size >= 2]
@@ -72,27 +80,22 @@ def generate_labeling_sets(records: pd.DataFrame, params: FindMatchesParams, sch
     return out
 
 
+def _neighbours(left: np.ndarray, right: np.ndarray, row: int, certainty) -> list[int]:  # noqa: ANN001
+    """The candidate partners of ``row``, best first."""
+    which = np.flatnonzero((left == row) | (right == row))
+    partners = np.where(left[which] == row, right[which], left[which])
+    return partners[np.argsort(-certainty(which), kind="stable")].tolist()
+
+
 def _spread(score: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Pair order for a first round: alternately the most similar remaining pair and a pair
     drawn from the rest of the similarity range, so sets hold both matches and near misses."""
     by_score = np.argsort(-score, kind="stable")
     others = rng.permutation(by_score[by_score.size // 20:])
-    return np.array(_interleave(by_score.tolist(), others.tolist()), dtype=np.int64)
-
-
-class _Neighbours:
-    """Each row's candidate partners, best first (looked up on demand)."""
-
-    def __init__(self, left: np.ndarray, right: np.ndarray, score: np.ndarray) -> None:
-        a = np.concatenate([left, right])
-        b = np.concatenate([right, left])
-        s = np.concatenate([score, score])
-        order = np.lexsort((-s, a))
-        self._rows, self._partners = a[order], b[order]
-
-    def get(self, row: int, default: list[int]) -> list[int]:
-        start, end = np.searchsorted(self._rows, [row, row + 1])
-        return self._partners[start:end].tolist() if end > start else default
+    both = np.full((2, by_score.size), -1, dtype=np.int64)
+    both[0], both[1, :others.size] = by_score, others
+    order = both.T.ravel()
+    return order[order >= 0]
 
 
 def _interleave(first: list[int], second: list[int]) -> list[int]:

@@ -10,21 +10,25 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
+from threadpoolctl import ThreadpoolController
 
-from .blocking import BlockingSettings, candidate_pairs, pair_cosines, record_vectors
-from .clustering import components, lowest_key, split_component, stable_id, upper_pairs
+from .blocking import BlockingSettings, RareTokens, candidate_pairs, rare_tokens
+from .clustering import components, group_ids, split_edges, upper_pairs
 from .columns import ColumnSpec, column_specs, key_text
 from .features import PreparedColumns, column_of_feature, feature_names, pair_features
 from .labels import LabelError, LabelledPairs, clean_labels, labelled_pairs
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: per-column features only (1 had a whole-record cosine)
 MAX_COMPLETED_COMPONENT = 50  # components up to this size get every internal pair scored
+FEATURE_CACHE_PAIRS = 500_000  # candidate features kept for reuse up to this many pairs
+FEATURE_CHUNK = 200_000  # pairs whose features are computed at once
 LOGIT_SHIFT = 6.0  # PrecisionRecallTradeoff 0..1 moves the decision logit by -3..+3
 
 
@@ -60,7 +64,8 @@ class FindMatchesParams:
 
 
 class MatchTable:
-    """One table prepared for matching: keys, TF-IDF vectors, per-column values."""
+    """One table prepared for matching: keys, per-column values, and (on first use) the rare
+    tokens and candidate pairs of each blocking setting."""
 
     def __init__(self, records: pd.DataFrame, columns: list[ColumnSpec], primary_key: str) -> None:
         absent = [c.name for c in columns if c.name not in records.columns]
@@ -71,29 +76,58 @@ class MatchTable:
         self.records = records.reset_index(drop=True)
         self.columns = columns
         self.keys = key_text(self.records[primary_key])
-        self.vectors = record_vectors(self.records, columns)
         self.prepared = PreparedColumns.of(self.records, columns)
+        self._tokens: RareTokens | None = None
         self._candidates: dict[BlockingSettings, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._features: dict[BlockingSettings, np.ndarray] = {}
 
     def __len__(self) -> int:
         return len(self.records)
 
     def features(self, left: np.ndarray, right: np.ndarray) -> np.ndarray:
         """Feature matrix of the row pairs."""
-        return pair_features(self.prepared, self.columns, left, right, pair_cosines(self.vectors, left, right))
+        return pair_features(self.prepared, self.columns, left, right)
+
+    @property
+    def tokens(self) -> RareTokens:
+        if self._tokens is None:
+            self._tokens = rare_tokens(self.records, self.columns)
+        return self._tokens
+
+    def candidate_pairs(self, settings: BlockingSettings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Candidate pairs (i < j) of row positions and their blocking scores (once per setting)."""
+        if settings not in self._candidates:
+            self._candidates[settings] = candidate_pairs(self.tokens, settings)
+        return self._candidates[settings]
 
     def candidates(self, settings: BlockingSettings) -> tuple[np.ndarray, np.ndarray]:
-        """Candidate pairs (i < j) of row positions (computed once per setting)."""
-        left, right, _ = self.candidate_features(settings)
+        """Candidate pairs (i < j) of row positions."""
+        left, right, _ = self.candidate_pairs(settings)
         return left, right
 
-    def candidate_features(self, settings: BlockingSettings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Candidate pairs and their feature matrix, computed once per setting and reused by
-        labeling rounds, fitting and matching on the same table."""
-        if settings not in self._candidates:
-            left, right = candidate_pairs(self.vectors, settings)
-            self._candidates[settings] = (left, right, self.features(left, right))
-        return self._candidates[settings]
+    def candidate_features(self, settings: BlockingSettings, which: np.ndarray | None = None) -> np.ndarray:
+        """Features of the candidate pairs (``which``: their positions; default all). A table with
+        up to ``FEATURE_CACHE_PAIRS`` candidates keeps them for the next labeling round or match."""
+        left, right, _ = self.candidate_pairs(settings)
+        if left.size <= FEATURE_CACHE_PAIRS:
+            if settings not in self._features:
+                self._features[settings] = self.features(left, right)
+            cached = self._features[settings]
+            return cached if which is None else cached[which]
+        which = np.arange(left.size) if which is None else which
+        return self.features(left[which], right[which])
+
+    def candidate_logits(self, settings: BlockingSettings, model: "FindMatchesModel") -> np.ndarray:
+        """The model's match log-odds of every candidate pair, computed in chunks of pairs
+        (only one chunk's features are held at a time)."""
+        left, _, _ = self.candidate_pairs(settings)
+        if left.size <= FEATURE_CACHE_PAIRS:
+            return model.logits(self.candidate_features(settings))
+        out = np.empty(left.size)
+        for start in range(0, left.size, FEATURE_CHUNK):
+            which = np.arange(start, min(start + FEATURE_CHUNK, left.size))
+            out[which] = model.logits(self.candidate_features(settings, which))
+        return out
 
 
 @dataclass
@@ -131,7 +165,8 @@ class FindMatchesModel:
         scaler = StandardScaler().fit(x)
         scale = np.where(scaler.scale_ > 0, scaler.scale_, 1.0)
         classifier = LogisticRegression(class_weight="balanced", C=1.0, max_iter=2000)
-        classifier.fit((x - scaler.mean_) / scale, pairs.match)
+        with _blas().limit(limits=1):  # a small problem: BLAS threads only contend (10x slower on a busy machine)
+            classifier.fit((x - scaler.mean_) / scale, pairs.match)
         links = [(str(table.keys[a]), str(table.keys[b]), int(m)) for a, b, m in zip(pairs.left, pairs.right, pairs.match)]
         return cls(params, table.columns, feature_names(table.columns), scaler.mean_.copy(), scale.copy(),
                    classifier.coef_[0].copy(), float(classifier.intercept_[0]), links)
@@ -175,8 +210,9 @@ class FindMatchesModel:
         """(match_id, confidence) of every row of ``table``."""
         n = len(table)
         threshold = 1.0 / (1.0 + math.exp(-self.threshold_logit))
-        left, right, x = table.candidate_features(self.params.blocking)
-        prob = _sigmoid(self.logits(x))
+        settings = self.params.blocking
+        left, right, _ = table.candidate_pairs(settings)
+        prob = _sigmoid(table.candidate_logits(settings, self))
         must, cannot = self._constraints(table)
         known = _PairProbabilities(n)
         known.add(left, right, prob)
@@ -188,39 +224,40 @@ class FindMatchesModel:
         # score every internal pair of small multi-record components
         small = np.flatnonzero((sizes >= 3) & (sizes <= MAX_COMPLETED_COMPONENT))
         if small.size:
-            extra_l, extra_r = _internal_pairs(comp, small)
-            extra = _sigmoid(self.pair_logits(table, extra_l, extra_r))
+            extra_l, extra_r = _internal_pairs(comp, sizes, small)
+            extra = np.concatenate([_sigmoid(self.pair_logits(table, extra_l[i:i + FEATURE_CHUNK], extra_r[i:i + FEATURE_CHUNK]))
+                                    for i in range(0, extra_l.size, FEATURE_CHUNK)])
             known.add(extra_l, extra_r, extra, keep_existing=True)
-        group = np.arange(n)
-        same = comp[known.left] == comp[known.right]
-        pl, pr, pp = known.left[same], known.right[same], known.prob[same]
-        order = np.argsort(comp[pl], kind="stable")
-        pl, pr, pp = pl[order], pr[order], pp[order]
-        starts = np.searchsorted(comp[pl], np.arange(sizes.size), side="left")
-        ends = np.searchsorted(comp[pl], np.arange(sizes.size), side="right")
-        must_set = set(zip(must[0].tolist(), must[1].tolist()))
-        cannot_set = set(zip(cannot[0].tolist(), cannot[1].tolist()))
-        members_of = _members(comp, sizes)
-        for c in np.flatnonzero(sizes >= 2):
-            rows = members_of[c]
-            if sizes[c] == 2:
-                group[rows] = rows[0]
-                continue
-            local = {r: i for i, r in enumerate(rows.tolist())}
-            s = rows.size
-            matrix = np.zeros((s, s))
-            blocked = np.zeros((s, s), dtype=bool)
-            li = np.array([local[r] for r in pl[starts[c]:ends[c]].tolist()], dtype=int)
-            ri = np.array([local[r] for r in pr[starts[c]:ends[c]].tolist()], dtype=int)
-            matrix[li, ri] = matrix[ri, li] = pp[starts[c]:ends[c]]
-            local_must = [(local[a], local[b]) for a, b in must_set if a in local and b in local]
-            for a, b in cannot_set:
-                if a in local and b in local:
-                    blocked[local[a], local[b]] = blocked[local[b], local[a]] = True
-            sub = split_component(matrix, blocked, local_must, threshold)
-            for g in np.unique(sub):
-                members = rows[sub == g]
-                group[members] = members[0]
+        # two-record components are groups; larger ones are split by average linkage
+        first_row = np.full(sizes.size, n)
+        np.minimum.at(first_row, comp, np.arange(n))
+        kl, kr, kp = known.left, known.right, known.prob
+        inside = comp[kl] == comp[kr]
+        # a component whose every pair is a match is one group (as average linkage would make it)
+        strong = np.bincount(comp[kl[inside & (kp >= threshold)]], minlength=sizes.size)
+        whole = (strong == sizes * (sizes - 1) // 2) | (sizes == 2)
+        whole[comp[cannot[0]][comp[cannot[0]] == comp[cannot[1]]]] = False
+        group = np.where(whole[comp], first_row[comp], np.arange(n))
+        large = (sizes >= 3) & ~whole
+        if large.any():
+            inside &= large[comp[kl]]
+            pairs = _by_component(comp, kl[inside], kr[inside], kp[inside])
+            must_in = _by_component(comp, *must, np.ones(must[0].size))
+            cannot_in = _by_component(comp, *cannot, np.zeros(cannot[0].size))
+            order = np.argsort(comp, kind="stable")
+            bounds = np.concatenate([[0], np.cumsum(sizes)])
+            no_pairs = np.zeros((0, 2), dtype=np.int64)
+            for c in np.flatnonzero(large).tolist():
+                rows = order[bounds[c]:bounds[c + 1]]  # ascending
+                pl, pr, pp = pairs.get(c, (no_pairs[:, 0], no_pairs[:, 1], np.zeros(0)))
+                local = lambda x: np.searchsorted(rows, x)  # noqa: E731
+                ml, mr, _ = must_in.get(c, (no_pairs[:, 0], no_pairs[:, 1], None))
+                cl, cr, _ = cannot_in.get(c, (no_pairs[:, 0], no_pairs[:, 1], None))
+                sub = split_edges(rows.size, local(pl), local(pr), pp, np.column_stack([local(ml), local(mr)]),
+                                  np.column_stack([local(cl), local(cr)]), threshold)
+                first = np.full(int(sub.max()) + 1, n)
+                np.minimum.at(first, sub, rows)
+                group[rows] = first[sub]
         return self._ids_and_confidence(table, group, known)
 
     def _constraints(self, table: MatchTable) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
@@ -242,20 +279,17 @@ class FindMatchesModel:
     @staticmethod
     def _ids_and_confidence(table: MatchTable, group: np.ndarray, known: "_PairProbabilities") -> tuple[np.ndarray, np.ndarray]:
         n = len(table)
-        same = group[known.left] == group[known.right]
-        total = np.bincount(group[known.left[same]], weights=known.prob[same], minlength=n)
-        count = np.bincount(group[known.left[same]], minlength=n)
+        kl, kr, kp = known.left, known.right, known.prob
+        same = group[kl] == group[kr]
+        total = np.bincount(group[kl[same]], weights=kp[same], minlength=n)
+        count = np.bincount(group[kl[same]], minlength=n)
         best_other = np.zeros(n)
-        np.maximum.at(best_other, known.left[~same], known.prob[~same])
-        np.maximum.at(best_other, known.right[~same], known.prob[~same])
+        np.maximum.at(best_other, kl[~same], kp[~same])
+        np.maximum.at(best_other, kr[~same], kp[~same])
         sizes = np.bincount(group, minlength=n)
         confidence = np.where(count[group] > 0, total[group] / np.maximum(count[group], 1), 1.0 - best_other)
         confidence = np.where(sizes[group] == 1, 1.0 - best_other, confidence)
-        ids = np.zeros(n, dtype=np.int64)
-        keys = table.keys
-        for g, members in _members(group, np.bincount(group, minlength=n)).items():
-            ids[members] = stable_id(lowest_key([str(k) for k in keys[members]]))
-        return ids, np.round(np.clip(confidence, 0.0, 1.0), 6)
+        return group_ids(table.keys, group), np.round(np.clip(confidence, 0.0, 1.0), 6)
 
     # ------------------------------------------------------------------ persistence
     def to_dict(self) -> dict[str, Any]:
@@ -312,22 +346,37 @@ class _PairProbabilities:
         return self._codes % self.n
 
 
+@lru_cache(maxsize=1)
+def _blas() -> ThreadpoolController:
+    """The process's BLAS / OpenMP thread pools (looked up once: the lookup scans loaded libraries)."""
+    return ThreadpoolController()
+
+
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(x, -50, 50)))
 
 
-def _members(labels: np.ndarray, sizes: np.ndarray) -> dict[int, np.ndarray]:
-    """Rows of each label with at least one row, in row order."""
-    order = np.argsort(labels, kind="stable")
+def _by_component(comp: np.ndarray, left: np.ndarray, right: np.ndarray, values: np.ndarray
+                  ) -> dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """The pairs inside one component, per component."""
+    left, right = np.asarray(left, dtype=np.int64), np.asarray(right, dtype=np.int64)
+    inside = comp[left] == comp[right]
+    left, right, values = left[inside], right[inside], np.asarray(values)[inside]
+    order = np.argsort(comp[left], kind="stable")
+    left, right, values = left[order], right[order], values[order]
+    keys = comp[left]
+    cuts = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]])) if keys.size else np.zeros(0, dtype=int)
+    ends = np.concatenate([cuts[1:], [keys.size]])
+    return {int(keys[s]): (left[s:e], right[s:e], values[s:e]) for s, e in zip(cuts.tolist(), ends.tolist())}
+
+
+def _internal_pairs(comp: np.ndarray, sizes: np.ndarray, chosen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair (i < j) of rows inside each chosen component."""
+    order = np.argsort(comp, kind="stable")
     bounds = np.concatenate([[0], np.cumsum(sizes)])
-    return {int(g): order[bounds[g]:bounds[g + 1]] for g in np.flatnonzero(sizes)}
-
-
-def _internal_pairs(comp: np.ndarray, chosen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    members = _members(comp, np.bincount(comp))
     left, right = [], []
     for c in chosen.tolist():
-        rows = members[c]
+        rows = order[bounds[c]:bounds[c + 1]]
         i, j = upper_pairs(rows.size)
         left.append(rows[i])
         right.append(rows[j])
