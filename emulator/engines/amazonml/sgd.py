@@ -22,6 +22,8 @@ Decisions on [U]/conflicting items:
 """
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -103,10 +105,7 @@ def _sgd(X: sp.csr_matrix | np.ndarray, Y: np.ndarray, w: np.ndarray, kind: str,
     bs = int(np.clip(n // 500, 1, 512))
     if n * d <= 20_000_000:
         X = X.toarray()  # small problems: dense slicing is much faster per step
-    batches = []
-    for s in range(0, n, bs):
-        idx = order[s:s + bs]
-        batches.append((X[idx], Y[idx], w[idx], float(w[idx].sum())))
+    batches = [_batch(X, order[s:s + bs], Y, w, k == 1) for s in range(0, n, bs)]
     W = np.zeros((d, k))
     b = np.zeros(k)
     gW = np.full((d, k), 1e-8)
@@ -117,10 +116,10 @@ def _sgd(X: sp.csr_matrix | np.ndarray, Y: np.ndarray, w: np.ndarray, kind: str,
     for epoch in range(passes):
         total = 0.0
         sum_W, sum_b = np.zeros_like(W), np.zeros_like(b)
-        for xb, yb, wb, wsum in batches:
+        for forward, backward, yb, wb, wsum in batches:
             if wsum <= 0:
                 continue
-            z = np.asarray(xb @ W) + b
+            z = forward(W) + b
             if kind == "logistic":
                 p = _sigmoid(z[:, 0])
                 g = ((p - yb) * wb)[:, None]
@@ -133,7 +132,7 @@ def _sgd(X: sp.csr_matrix | np.ndarray, Y: np.ndarray, w: np.ndarray, kind: str,
                 r = z[:, 0] - yb
                 g = (r * wb)[:, None]
                 total += float((wb * r * r).sum() / 2)
-            grad_W = np.asarray(xb.T @ g) / wsum
+            grad_W = backward(g) / wsum
             grad_b = g.sum(axis=0) / wsum
             if l2:
                 grad_W += l2 * W
@@ -156,6 +155,29 @@ def _sgd(X: sp.csr_matrix | np.ndarray, Y: np.ndarray, w: np.ndarray, kind: str,
             break
         prev_loss = total
     return avg_W / avg_n, avg_b / avg_n
+
+
+def _batch(X: sp.csr_matrix | np.ndarray, idx: np.ndarray, Y: np.ndarray, w: np.ndarray, single: bool
+           ) -> tuple[Callable[[np.ndarray], np.ndarray], Callable[[np.ndarray], np.ndarray], np.ndarray, np.ndarray, float]:
+    """One mini-batch: (rows @ W, rows.T @ G, targets, weights, weight sum). Sparse rows of a
+    one-output model take NumPy's bincount over the batch's non-zeros (no per-step sparse
+    matrix objects); otherwise the batch's rows and their transpose are built once."""
+    xb, yb, wb = X[idx], Y[idx], w[idx]
+    if isinstance(xb, np.ndarray):
+        return (lambda W: xb @ W), (lambda G: xb.T @ G), yb, wb, float(wb.sum())
+    xb = xb.tocsr()
+    if single:
+        rows = np.repeat(np.arange(xb.shape[0], dtype=np.intp), np.diff(xb.indptr))
+        cols, vals, m, d = xb.indices.astype(np.intp), xb.data, xb.shape[0], xb.shape[1]
+
+        def forward(W: np.ndarray) -> np.ndarray:
+            return np.bincount(rows, weights=vals * W[cols, 0], minlength=m)[:, None]
+
+        def backward(G: np.ndarray) -> np.ndarray:
+            return np.bincount(cols, weights=vals * G[rows, 0], minlength=d)[:, None]
+        return forward, backward, yb, wb, float(wb.sum())
+    xt = xb.T.tocsr()
+    return (lambda W: np.asarray(xb @ W)), (lambda G: np.asarray(xt @ G)), yb, wb, float(wb.sum())
 
 
 def train_model(dataset: Dataset, model_type: str, parameters: dict[str, str] | None,
