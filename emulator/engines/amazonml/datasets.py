@@ -28,11 +28,10 @@ from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
-from pandas.api.types import union_categoricals
 
 from .csv_rows import read_rows, read_table
 from .errors import DataProcessingError
-from .rearrangement import parse_rearrangement, row_buckets, selection_mask
+from .rearrangement import parse_rearrangement, selection_mask
 from .schema import DataSchema
 
 MAX_INVALID_RECORDS = 10_000
@@ -179,13 +178,15 @@ class ParsedFile:
 
     @property
     def nbytes(self) -> int:
-        """Approximate memory held by the arrays."""
+        """Approximate memory held by the arrays (object arrays: their strings too)."""
         total = self.valid.nbytes + self.offsets.nbytes + self.line_nos.nbytes
+        total += sum(b.nbytes for b in self.bad.values())
         for values in self.typed.values():
-            total += values.nbytes if hasattr(values, "nbytes") else 8 * len(values)
-            if isinstance(values, np.ndarray) and values.dtype == object:
-                total += sum(len(v) + 49 for v in values[:1000].tolist()) * max(len(values), 1) // max(min(len(values), 1000), 1)
-        return total + sum(b.nbytes for b in self.bad.values())
+            total += values.nbytes
+            if isinstance(values, np.ndarray) and values.dtype == object and len(values):
+                sample = values[:: max(1, len(values) // 1000)].tolist()
+                total += len(values) * sum(len(v) + 50 for v in sample) // len(sample)
+        return int(total)
 
 
 def _typed_categories(values: pd.Categorical, attr_type: str) -> tuple[Any, np.ndarray, list[tuple[int, str]]]:
@@ -242,7 +243,12 @@ def _concat(parts: list[Any]) -> Any:
     if len(parts) == 1:
         return parts[0]
     if isinstance(parts[0], pd.Categorical):
-        return union_categoricals(parts)
+        cats = pd.Index(np.concatenate([np.asarray(p.categories, dtype=object) for p in parts]), dtype=object).unique()
+        codes = []
+        for p in parts:
+            lookup = np.append(cats.get_indexer(np.asarray(p.categories, dtype=object)), -1)
+            codes.append(lookup[np.asarray(p.codes, dtype=np.int64)])  # code -1 (none) stays -1
+        return pd.Categorical.from_codes(np.concatenate(codes), categories=cats)
     return np.concatenate(parts)
 
 
@@ -253,15 +259,6 @@ def load_dataset(files: list[tuple[str, bytes]], schema: DataSchema,
     split = parse_rearrangement(rearrangement)
     return select_dataset([parse_file(name, content, schema) for name, content in files], schema,
                           split, split_names)
-
-
-def split_buckets(split, parsed: list[ParsedFile], split_names: list[str] | None = None) -> np.ndarray | None:
-    """The random split's bucket (0..99) of every row of ``parsed`` (None for other splits)."""
-    if split is None or split.strategy != "random":
-        return None
-    names = [p.name for p in parsed] if split_names is None else split_names
-    return np.concatenate([row_buckets(split.seed, name, p.offsets) for name, p in zip(names, parsed)]) \
-        if parsed else np.zeros(0, dtype=np.int64)
 
 
 def select_dataset(parsed: list[ParsedFile], schema: DataSchema, split, split_names: list[str] | None = None,
