@@ -56,7 +56,7 @@ class _Layout:
 
     data: bytes
     start: int  # after a BOM
-    text: str
+    text: str  # the decoded data when it is not ASCII, else ""
     begins: np.ndarray  # byte position (after ``start``) of every line
     ends: np.ndarray  # byte position of every line's end (its newline or the end of the data)
     line_index: np.ndarray  # the data rows' line indices (non-blank lines, header excluded)
@@ -69,29 +69,33 @@ def _layout(data: bytes, ncols: int, contains_header: bool) -> _Layout | None:
     raw = np.frombuffer(data, dtype=np.uint8)[start:]
     if _AWKWARD[raw].any():
         return None
-    newline = raw == 10
+    ends = np.flatnonzero(raw == 10)
     carriage = np.flatnonzero(raw == 13)
-    if carriage.size and not np.all(np.isin(carriage + 1, np.flatnonzero(newline)) |
-                                    (carriage + 1 == raw.size)):
+    if carriage.size and not np.all(np.isin(carriage + 1, ends) | (carriage + 1 == raw.size)):
         return None  # a CR inside a line
-    try:
-        text = data[start:].decode("utf-8")
-    except UnicodeDecodeError:
-        return None  # the line-by-line reader names the line
-    if raw.size and (raw >= 0x80).any() and _NON_ASCII_SPACE.search(text):
-        return None
-    ends = np.flatnonzero(newline)
-    if raw.size and not newline[-1]:
+    text = ""
+    if raw.size and (raw >= 0x80).any():
+        try:
+            text = data[start:].decode("utf-8")
+        except UnicodeDecodeError:
+            return None  # the line-by-line reader names the line
+        if _NON_ASCII_SPACE.search(text):
+            return None
+    if raw.size and raw[-1] != 10:
         ends = np.append(ends, raw.size)
     begins = np.concatenate(([0], ends[:-1] + 1)) if ends.size else np.zeros(0, dtype=np.int64)
-    # per line: non-blank bytes and commas, by cumulative sums over the bytes
-    filled = np.concatenate(([0], np.cumsum(~_BLANK[raw], dtype=np.int64)))
-    commas = np.concatenate(([0], np.cumsum(raw == ord(","), dtype=np.int64)))
-    line_index = np.flatnonzero(filled[ends] - filled[begins] > 0)
+    # per line (its bytes up to the next line): non-blank bytes and commas; every such
+    # segment is at least one byte long, so reduceat sums exactly the line's bytes
+    if begins.size:
+        filled = np.add.reduceat((~_BLANK[raw]).view(np.uint8), begins, dtype=np.int64)
+        commas = np.add.reduceat((raw == ord(",")).view(np.uint8), begins, dtype=np.int64)
+    else:
+        filled = commas = np.zeros(0, dtype=np.int64)
+    line_index = np.flatnonzero(filled > 0)
     del filled
     if contains_header and line_index.size:
         line_index = line_index[1:]
-    valid = (commas[ends[line_index]] - commas[begins[line_index]]) == ncols - 1
+    valid = commas[line_index] == ncols - 1
     return _Layout(data, start, text, begins, ends, line_index, valid, bool(carriage.size))
 
 
@@ -99,7 +103,7 @@ def _vectorised_rows(data: bytes, ncols: int, contains_header: bool) -> FileRows
     lay = _layout(data, ncols, contains_header)
     if lay is None:
         return None
-    lines = lay.text.split("\n")
+    lines = (lay.text or data[lay.start:].decode("ascii")).split("\n")
     good_lines = lay.line_index[lay.valid]
     kept = [lines[i] for i in good_lines.tolist()]
     if lay.carriage:
@@ -141,16 +145,16 @@ def read_table(data: bytes, names: list[str], numeric: set[str], text_columns: s
     breaks = np.flatnonzero(np.diff(good) != 1)
     firsts = np.concatenate(([good[0]], good[breaks + 1]))
     lasts = np.concatenate((good[breaks], [good[-1]]))
-    body = lay.data[lay.start:]
+    body = memoryview(lay.data)[lay.start:]
     pieces = [body[lay.begins[f]:lay.ends[l]] for f, l in zip(firsts.tolist(), lasts.tolist())]
-    buffer = b"\n".join(pieces) + b"\n"
+    buffer = b"\n".join(pieces + [b""])
     dtypes: dict[int, Any] = {j: ("float64" if n in numeric else object if n in text_columns else "category")
                               for j, n in enumerate(names)}
     try:
         frame = pd.read_csv(io.BytesIO(buffer), header=None, names=list(range(ncols)), dtype=dtypes,
                             engine="c", quoting=csv.QUOTE_NONE, keep_default_na=False,
                             na_values={j: [""] for j, n in enumerate(names) if n in numeric},
-                            skip_blank_lines=False, encoding="utf-8", index_col=False, low_memory=False)
+                            skip_blank_lines=False, encoding="utf-8", index_col=False)
     except (ValueError, pd.errors.ParserError):
         return None
     if len(frame) != good.size:
