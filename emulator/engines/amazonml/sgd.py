@@ -26,6 +26,7 @@ from typing import Callable
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.special import expit
 
 from .datasets import Dataset, rows_with_target
 from .errors import DataProcessingError, EngineInputError
@@ -105,7 +106,12 @@ def _sgd(X: sp.csr_matrix | np.ndarray, Y: np.ndarray, w: np.ndarray, kind: str,
     bs = int(np.clip(n // 500, 1, 512))
     if n * d <= 20_000_000:
         X = X.toarray()  # small problems: dense slicing is much faster per step
-    batches = [_batch(X, order[s:s + bs], Y, w, k == 1) for s in range(0, n, bs)]
+    if k == 1:
+        reg = (np.full(d, l2) if extra_l2 is None else l2 + extra_l2) if (l2 or extra_l2 is not None) else None
+        W1, b1 = _sgd_one_output([_batch(X, order[s:s + bs], Y, w, True) for s in range(0, n, bs)],
+                                 d, kind, passes, l1, reg)
+        return W1[:, None], np.array([b1])
+    batches = [_batch(X, order[s:s + bs], Y, w, False) for s in range(0, n, bs)]
     W = np.zeros((d, k))
     b = np.zeros(k)
     gW = np.full((d, k), 1e-8)
@@ -157,10 +163,65 @@ def _sgd(X: sp.csr_matrix | np.ndarray, Y: np.ndarray, w: np.ndarray, kind: str,
     return avg_W / avg_n, avg_b / avg_n
 
 
+def _sgd_one_output(batches: list, d: int, kind: str, passes: int, l1: float, reg: np.ndarray | None
+                    ) -> tuple[np.ndarray, float]:
+    """:func:`_sgd` for a logistic or linear model (one output), on 1-D weights with as few
+    NumPy calls per step as the same updates allow."""
+    W = np.zeros(d)
+    b = 0.0
+    gW = np.full(d, 1e-8)
+    gb = 1e-8
+    lr = 0.2 if kind == "logistic" else 0.1
+    logistic = kind == "logistic"
+    prev_loss = np.inf
+    avg_W, avg_b, avg_n = np.zeros(d), 0.0, 0
+    grad_sq = np.empty(d)
+    for epoch in range(passes):
+        total = 0.0
+        sum_W, sum_b = np.zeros(d), 0.0
+        for forward, backward, yb, wb, wsum in batches:
+            if wsum <= 0:
+                continue
+            z = forward(W)
+            z += b
+            if logistic:
+                r = expit(z)
+                r -= yb  # p - y
+                # -log(p) for y=1, -log(1-p) for y=0: -log(1 - |p - y|)
+                total -= float(np.dot(wb, np.log(1.0 + 1e-12 - np.abs(r))))
+            else:
+                r = z - yb
+                total += float(np.dot(wb, r * r)) / 2
+            g = r * wb
+            grad_W = backward(g)
+            grad_W /= wsum
+            grad_b = float(g.sum()) / wsum
+            if reg is not None:
+                grad_W += reg * W
+            np.multiply(grad_W, grad_W, out=grad_sq)
+            gW += grad_sq
+            gb += grad_b * grad_b
+            step = lr / np.sqrt(gW)
+            W -= step * grad_W
+            b -= lr / np.sqrt(gb) * grad_b
+            if l1:
+                W = np.sign(W) * np.maximum(np.abs(W) - step * l1, 0.0)
+            sum_W += W
+            sum_b += b
+        if epoch >= passes // 2 or avg_n == 0:
+            avg_W, avg_b, avg_n = avg_W + sum_W, avg_b + sum_b, avg_n + len(batches)
+        if not np.isfinite(total):
+            raise DataProcessingError("SGD diverged while training the ML model (non-finite loss)")
+        if prev_loss < np.inf and abs(prev_loss - total) <= 1e-5 * max(abs(prev_loss), 1e-12):
+            break
+        prev_loss = total
+    return avg_W / avg_n, avg_b / avg_n
+
+
 def _batch(X: sp.csr_matrix | np.ndarray, idx: np.ndarray, Y: np.ndarray, w: np.ndarray, single: bool
            ) -> tuple[Callable[[np.ndarray], np.ndarray], Callable[[np.ndarray], np.ndarray], np.ndarray, np.ndarray, float]:
-    """One mini-batch: (rows @ W, rows.T @ G, targets, weights, weight sum). Sparse rows of a
-    one-output model take NumPy's bincount over the batch's non-zeros (no per-step sparse
+    """One mini-batch: (rows @ W, rows.T @ G, targets, weights, weight sum); ``single``: W and
+    G are 1-D (one output). Sparse rows of a one-output model take NumPy's bincount over the batch's non-zeros (no per-step sparse
     matrix objects); otherwise the batch's rows and their transpose are built once."""
     xb, yb, wb = X[idx], Y[idx], w[idx]
     if isinstance(xb, np.ndarray):
@@ -171,10 +232,10 @@ def _batch(X: sp.csr_matrix | np.ndarray, idx: np.ndarray, Y: np.ndarray, w: np.
         cols, vals, m, d = xb.indices.astype(np.intp), xb.data, xb.shape[0], xb.shape[1]
 
         def forward(W: np.ndarray) -> np.ndarray:
-            return np.bincount(rows, weights=vals * W[cols, 0], minlength=m)[:, None]
+            return np.bincount(rows, weights=vals * W[cols], minlength=m)
 
         def backward(G: np.ndarray) -> np.ndarray:
-            return np.bincount(cols, weights=vals * G[rows, 0], minlength=d)[:, None]
+            return np.bincount(cols, weights=vals * G[rows], minlength=d)
         return forward, backward, yb, wb, float(wb.sum())
     xt = xb.T.tocsr()
     return (lambda W: np.asarray(xb @ W)), (lambda G: np.asarray(xt @ G)), yb, wb, float(wb.sum())
