@@ -5,7 +5,7 @@ input order, ``RangeIndex``), one column per schema attribute:
 
 * NUMERIC  -> float64, NaN for missing (empty cell);
 * BINARY   -> float64 holding 0.0/1.0, NaN for missing (pandas ints cannot hold NaN);
-* CATEGORICAL -> str, surrounding whitespace stripped, ``""`` for missing;
+* CATEGORICAL -> pandas categorical of str, surrounding whitespace stripped, ``""`` for missing;
 * TEXT     -> str (verbatim), ``""`` for missing;
 * the ``rowId`` column is always kept verbatim as str (it is never a feature and is
   copied to batch output as-is).

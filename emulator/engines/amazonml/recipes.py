@@ -378,6 +378,11 @@ def _columns_from_frame(frame: pd.DataFrame, schema: DataSchema) -> dict[str, An
     return cols
 
 
+def _attribute(var: Var) -> str:
+    """The attribute name of a raw variable (its key is the quoted name)."""
+    return var.key[1:-1].replace("\\'", "'").replace("\\\\", "\\")
+
+
 class FeaturePipeline:
     """Turns typed rows into sparse feature matrices following a recipe.
 
@@ -400,10 +405,8 @@ class FeaturePipeline:
         if var.key in cache:
             return cache[var.key]
         if var.op == "raw":
-            name = var.key[1:-1].replace("\\'", "'").replace("\\\\", "\\")
-            if name in cols:
-                val = cols[name]
-            else:
+            val = cols.get(_attribute(var))
+            if val is None:
                 val = np.full(n, np.nan) if var.type in ("NUMERIC", "BINARY") else [""] * n
         else:
             args = [self._eval(c, cols, n, cache, fitting) for c in var.children]
@@ -465,10 +468,8 @@ class FeaturePipeline:
         if var.key in cache:
             return cache[var.key]
         if var.op == "raw":
-            name = var.key[1:-1].replace("\\'", "'").replace("\\\\", "\\")
-            if name in cols:
-                val = cols[name]
-            else:
+            val = cols.get(_attribute(var))
+            if val is None:
                 val = np.full(n, np.nan) if var.type in ("NUMERIC", "BINARY") else columns.empty_strings(n)
         else:
             args = [self._column(c, cols, n, cache, fitting) for c in var.children]

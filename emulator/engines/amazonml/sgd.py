@@ -116,7 +116,7 @@ def _sgd(X: sp.csr_matrix | np.ndarray, Y: np.ndarray, w: np.ndarray, kind: str,
     b = np.zeros(k)
     gW = np.full((d, k), 1e-8)
     gb = np.full(k, 1e-8)
-    lr = 0.2 if kind != "linear" else 0.1
+    lr = 0.2
     prev_loss = np.inf
     avg_W, avg_b, avg_n = np.zeros_like(W), np.zeros_like(b), 0
     for epoch in range(passes):
@@ -125,19 +125,9 @@ def _sgd(X: sp.csr_matrix | np.ndarray, Y: np.ndarray, w: np.ndarray, kind: str,
         for forward, backward, yb, wb, wsum in batches:
             if wsum <= 0:
                 continue
-            z = forward(W) + b
-            if kind == "logistic":
-                p = _sigmoid(z[:, 0])
-                g = ((p - yb) * wb)[:, None]
-                total += float(-(wb * (yb * np.log(p + 1e-12) + (1 - yb) * np.log(1 - p + 1e-12))).sum())
-            elif kind == "softmax":
-                P = _softmax(z)
-                g = (P - yb) * wb[:, None]
-                total += float(-(wb * np.log((P * yb).sum(axis=1) + 1e-12)).sum())
-            else:
-                r = z[:, 0] - yb
-                g = (r * wb)[:, None]
-                total += float((wb * r * r).sum() / 2)
+            P = _softmax(forward(W) + b)
+            g = (P - yb) * wb[:, None]
+            total += float(-(wb * np.log((P * yb).sum(axis=1) + 1e-12)).sum())
             grad_W = backward(g) / wsum
             grad_b = g.sum(axis=0) / wsum
             if l2:
@@ -155,12 +145,18 @@ def _sgd(X: sp.csr_matrix | np.ndarray, Y: np.ndarray, w: np.ndarray, kind: str,
             sum_b += b
         if epoch >= passes // 2 or avg_n == 0:
             avg_W, avg_b, avg_n = avg_W + sum_W, avg_b + sum_b, avg_n + len(batches)
-        if not np.isfinite(total):
-            raise DataProcessingError("SGD diverged while training the ML model (non-finite loss)")
-        if prev_loss < np.inf and abs(prev_loss - total) <= 1e-5 * max(abs(prev_loss), 1e-12):
+        if _converged(prev_loss, total):
             break
         prev_loss = total
     return avg_W / avg_n, avg_b / avg_n
+
+
+def _converged(previous: float, total: float) -> bool:
+    """End of a pass: the loss changed by less than 1e-5 (relative); a non-finite loss
+    is a DataProcessingError."""
+    if not np.isfinite(total):
+        raise DataProcessingError("SGD diverged while training the ML model (non-finite loss)")
+    return previous < np.inf and abs(previous - total) <= 1e-5 * max(abs(previous), 1e-12)
 
 
 def _sgd_one_output(batches: list, d: int, kind: str, passes: int, l1: float, reg: np.ndarray | None
@@ -210,9 +206,7 @@ def _sgd_one_output(batches: list, d: int, kind: str, passes: int, l1: float, re
             sum_b += b
         if epoch >= passes // 2 or avg_n == 0:
             avg_W, avg_b, avg_n = avg_W + sum_W, avg_b + sum_b, avg_n + len(batches)
-        if not np.isfinite(total):
-            raise DataProcessingError("SGD diverged while training the ML model (non-finite loss)")
-        if prev_loss < np.inf and abs(prev_loss - total) <= 1e-5 * max(abs(prev_loss), 1e-12):
+        if _converged(prev_loss, total):
             break
         prev_loss = total
     return avg_W / avg_n, avg_b / avg_n
