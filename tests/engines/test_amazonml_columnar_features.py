@@ -121,3 +121,14 @@ def test_default_recipe_features_match_records_on_a_larger_file() -> None:
     assert any(v.op == "quantile_bin" for v in pipe.recipe.outputs)
     sample = train.frame.iloc[::7].reset_index(drop=True)
     assert np.array_equal(pipe.transform(sample).toarray(), record_matrix(pipe, sample))
+
+
+def test_fit_transform_is_fit_then_transform() -> None:
+    train = load_dataset([("t.csv", rows(5, 400).encode())], SCHEMA, None)
+    outputs = [o for group in RECIPES.values() for o in group]
+    recipe = parse_recipe(json.dumps({"groups": GROUPS, "assignments": ASSIGNMENTS, "outputs": outputs}), SCHEMA)
+    one = FeaturePipeline(recipe)
+    X = one.fit_transform(train.frame)
+    two = FeaturePipeline(recipe).fit(train.frame)
+    assert one.to_dict() == two.to_dict()
+    assert (X != two.transform(train.frame)).nnz == 0 and X.nnz > 0

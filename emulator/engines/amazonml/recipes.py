@@ -513,11 +513,12 @@ class FeaturePipeline:
         return values.nonempty_tokens()
 
     # -- fit / transform
-    def fit(self, frame: pd.DataFrame) -> "FeaturePipeline":
-        """Learn all data-dependent parameters on the training frame."""
+    def fit(self, frame: pd.DataFrame, cache: dict[str, Any] | None = None) -> "FeaturePipeline":
+        """Learn all data-dependent parameters on the training frame (``cache``: filled
+        with the columns of every variable, for :meth:`fit_transform`)."""
         cols = _columns_from_frame(frame, self.recipe.schema)
         n = len(frame)
-        cache: dict[str, Any] = {}
+        cache = {} if cache is None else cache
         self.vocab, self.numeric_stats, self._offsets, self._edges = [], {}, [], {}
         index = 0
         for j, var in enumerate(self.recipe.outputs):
@@ -549,11 +550,18 @@ class FeaturePipeline:
                 mask[self._offsets[j]:end] = True
         return mask
 
-    def transform(self, frame: pd.DataFrame) -> sp.csr_matrix:
-        """Sparse (n_rows x n_features) matrix for a typed frame, built column by column."""
-        n = len(frame)
-        cols = _columns_from_frame(frame, self.recipe.schema)
+    def fit_transform(self, frame: pd.DataFrame) -> sp.csr_matrix:
+        """:meth:`fit` then :meth:`transform` of the same frame, each variable computed once."""
         cache: dict[str, Any] = {}
+        self.fit(frame, cache)
+        return self.transform(frame, cache)
+
+    def transform(self, frame: pd.DataFrame, cache: dict[str, Any] | None = None) -> sp.csr_matrix:
+        """Sparse (n_rows x n_features) matrix for a typed frame, built column by column
+        (``cache``: the columns :meth:`fit` computed on this same frame)."""
+        n = len(frame)
+        cols = _columns_from_frame(frame, self.recipe.schema) if cache is None else {}
+        cache = {} if cache is None else cache
         row_parts, col_parts, val_parts = [], [], []
         for j, var in enumerate(self.recipe.outputs):
             vals = self._column(var, cols, n, cache, fitting=False)

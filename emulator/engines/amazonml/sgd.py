@@ -279,8 +279,8 @@ def train_model(dataset: Dataset, model_type: str, parameters: dict[str, str] | 
             raise DataProcessingError(f"All row weights ('{schema.row_weight}') are zero or negative")
     else:
         sw = np.ones(len(frame))
-    pipeline = FeaturePipeline(recipe).fit(frame)
-    X = pipeline.transform(frame)
+    pipeline = FeaturePipeline(recipe)
+    X = pipeline.fit_transform(frame)
     y_mean, y_std = 0.0, 1.0
     if kind == "linear":
         y_mean, y_std = float(np.average(Y, weights=sw)), float(Y.std()) or 1.0
