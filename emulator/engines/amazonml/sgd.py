@@ -27,6 +27,7 @@ from typing import Callable
 import numpy as np
 import scipy.sparse as sp
 from scipy.special import expit
+from threadpoolctl import threadpool_limits
 
 from .datasets import Dataset, rows_with_target
 from .errors import DataProcessingError, EngineInputError
@@ -288,9 +289,12 @@ def train_model(dataset: Dataset, model_type: str, parameters: dict[str, str] | 
     l1 = float(echo.get("sgd.l1RegularizationAmount", 0) or 0)
     l2 = float(echo.get("sgd.l2RegularizationAmount", 0) or 0)
     extra_l2 = CORRECTION_L2 * pipeline.correction_columns()
-    W, b = _sgd(X.tocsr(), Y, sw, kind, int(echo["sgd.maxPasses"]),
-                echo["sgd.shuffleType"].strip().lower() == "auto", l1, l2,
-                extra_l2 if extra_l2.any() else None)
+    # thousands of tiny products: BLAS threads only add hand-offs (on a busy CPU each one
+    # waits for a time slice), so the loop runs on one thread
+    with threadpool_limits(1, user_api="blas"):
+        W, b = _sgd(X.tocsr(), Y, sw, kind, int(echo["sgd.maxPasses"]),
+                    echo["sgd.shuffleType"].strip().lower() == "auto", l1, l2,
+                    extra_l2 if extra_l2.any() else None)
     if kind == "linear":
         W, b = W * y_std, b * y_std + y_mean
     model = TrainedModel(model_type=model_type, schema=schema, recipe=recipe_text, pipeline=pipeline,
