@@ -132,3 +132,17 @@ def test_fit_transform_is_fit_then_transform() -> None:
     two = FeaturePipeline(recipe).fit(train.frame)
     assert one.to_dict() == two.to_dict()
     assert (X != two.transform(train.frame)).nnz == 0 and X.nnz > 0
+
+
+def test_kept_parses_are_bounded_least_recently_used_first_out() -> None:
+    from emulator.services.machinelearning.parsed_files import ParsedFiles
+
+    kept = ParsedFiles(max_bytes=100)
+    kept.put(("b", "k1", "e1"), "p1", 40)
+    kept.put(("b", "k2", "e2"), "p2", 40)
+    assert kept.get(("b", "k1", "e1")).parsed == "p1"  # k1 now the most recently used
+    kept.put(("b", "k3", "e3"), "p3", 40)
+    assert kept.get(("b", "k2", "e2")) is None and kept.get(("b", "k1", "e1")) is not None
+    kept.put(("b", "k4", "e4"), "p4", 101)  # larger than the bound: not kept
+    assert kept.get(("b", "k4", "e4")) is None and kept.get(("b", "k3", "e3")).parsed == "p3"
+    assert kept.get(("b", "k1", "e2")) is None  # another ETag is another object
