@@ -15,7 +15,8 @@ column; fixed seed) is written to S3 of a fresh emulator process, then side by s
 (c) a SageMaker XGBoost training job (label-first CSV, 50 rounds) next to ``xgb.train`` with
     the same parameters on the same CSV read by pandas.
 
-Prints the times, the ratios emulator / library, the AUCs, and the peak resident memory of
+The references run in a child process at the workers' CPU priority (nice +10), as the
+emulator's job steps do. Prints the times, the ratios emulator / library, the AUCs, and the peak resident memory of
 the server process tree (server + worker processes, sampled every 50 ms). Each size uses a
 fresh server, timed only once its background start-up (engine imports, the worker
 forkserver's preloads) is over: start-up is ``bench/bench.py``'s figure. One run each (the
@@ -96,6 +97,8 @@ class Server:
                 time.sleep(0.02)
         self.warm_seconds = self._wait_until_idle()
         self.peak = 0
+        self.peak_pss = 0
+        self.base_pss = self.pss()
         self._stop = threading.Event()
         self._sampler = threading.Thread(target=self._sample, daemon=True)
         self._sampler.start()
@@ -131,8 +134,10 @@ class Server:
         root = psutil.Process(self.process.pid)
         while not self._stop.is_set():
             try:
-                total = sum(p.memory_info().rss for p in [root, *root.children(recursive=True)])
+                procs = [root, *root.children(recursive=True)]
+                total = sum(p.memory_info().rss for p in procs)
                 self.peak = max(self.peak, total)
+                self.peak_pss = max(self.peak_pss, sum(p.memory_full_info().pss for p in procs))
             except psutil.Error:
                 pass
             self._stop.wait(0.05)
@@ -140,6 +145,12 @@ class Server:
     def rss(self) -> int:
         root = psutil.Process(self.process.pid)
         return sum(p.memory_info().rss for p in [root, *root.children(recursive=True)])
+
+    def pss(self) -> int:
+        """Proportional set size of the tree: pages a forked worker shares with its parent
+        are counted once (RSS counts them in every process)."""
+        root = psutil.Process(self.process.pid)
+        return sum(p.memory_full_info().pss for p in [root, *root.children(recursive=True)])
 
     def client(self, service: str):
         return boto3.client(service, endpoint_url=self.url, region_name="us-east-1",
@@ -265,6 +276,19 @@ def xgboost_direct(label_first: bytes) -> float:
     return time.perf_counter() - started
 
 
+def niced(fn, *args):
+    """``fn(*args)`` in a child process at the emulator workers' CPU priority (nice +10), so a
+    busy machine slows the library reference as much as the emulator's job workers."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from emulator.workers import WORKER_NICENESS
+
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"), initializer=os.nice,
+                             initargs=(WORKER_NICENESS,)) as pool:
+        return pool.submit(fn, *args).result()
+
+
 def run(rows: int, do_ml: bool, do_xgb: bool) -> None:
     frame = synthetic(rows)
     csv = frame.to_csv(index=False).encode()
@@ -278,10 +302,11 @@ def run(rows: int, do_ml: bool, do_xgb: bool) -> None:
             ml = amazonml(server, csv)
             held = server.rss()
             peak = server.peak
+            base_pss, peak_pss, held_pss = server.base_pss, server.peak_pss, server.pss()
         finally:
             server.close()
         mask = emulator_split(csv)
-        ref = sklearn_flow(csv, mask)
+        ref = niced(sklearn_flow, csv, mask)
         for stage in ("data source (train)", "data source (eval)", "model", "evaluation"):
             print(f"  Amazon ML {stage:20s} {ml[stage]:8.2f} s")
         emu = ml["data source (train)"] + ml["model"]
@@ -293,6 +318,9 @@ def run(rows: int, do_ml: bool, do_xgb: bool) -> None:
         print(f"  Amazon ML AUC {ml['auc']:.4f}  (LogisticRegression - Amazon ML: {lr_auc - ml['auc']:+.4f})")
         print(f"  server start-up (not timed) {warm:.1f} s; tree memory: start {base / 1e6:.0f} MB, peak {peak / 1e6:.0f} MB "
               f"(+{(peak - base) / 1e6:.0f} MB over start = {(peak - base) / 1e6 / numeric_mb:.1f}x numeric data), held after {held / 1e6:.0f} MB")
+        print(f"  tree PSS (shared pages once): start {base_pss / 1e6:.0f} MB, peak {peak_pss / 1e6:.0f} MB "
+              f"(+{(peak_pss - base_pss) / 1e6:.0f} MB = {(peak_pss - base_pss) / 1e6 / numeric_mb:.1f}x numeric data), "
+              f"held after {held_pss / 1e6:.0f} MB")
     if do_xgb:
         label_first = frame[["target", *NUMERIC]].to_csv(index=False, header=False).encode()
         server = Server()
@@ -301,7 +329,7 @@ def run(rows: int, do_ml: bool, do_xgb: bool) -> None:
             peak = server.peak
         finally:
             server.close()
-        direct = xgboost_direct(label_first)
+        direct = niced(xgboost_direct, label_first)
         print(f"  SageMaker XGBoost job {job:8.2f} s   xgb.train (pandas read) {direct:6.2f} s   "
               f"ratio {job / direct:5.2f}x   server tree peak {peak / 1e6:.0f} MB")
 

@@ -344,3 +344,26 @@ def test_statistics_route(emulator, ml, data) -> None:
         with pytest.raises(urllib.error.HTTPError) as info:
             urllib.request.urlopen(url)
         assert info.value.code == status
+
+
+def test_data_sources_of_a_rewritten_object_read_its_new_bytes(emulator, aws, ml, bucket) -> None:
+    """Parses are shared per (object, ETag): a split and its complement of one object cover
+    it, and an object written again is read again, not served from the earlier parse."""
+    import urllib.request
+
+    base = f"{emulator.url}/_emulator/machinelearning/123456789012/us-east-1/datasources"
+
+    def count(ds_id: str) -> int:
+        with urllib.request.urlopen(f"{base}/{ds_id}/statistics") as response:
+            return json.loads(response.read())["Statistics"]["totalRecordCount"]
+
+    location = f"s3://{bucket}/in/rewritten.csv"
+    split = {"splitting": {"percentBegin": 0, "percentEnd": 60, "strategy": "random", "randomSeed": "k"}}
+    aws("s3").put_object(Bucket=bucket, Key="in/rewritten.csv", Body=binary_csv(300, seed=1))
+    first = [count(make_ds(ml, location, rearrangement=json.dumps(split))),
+             count(make_ds(ml, location, rearrangement=json.dumps({"splitting": {**split["splitting"], "complement": True}})))]
+    assert sum(first) == 300 and min(first) > 60
+    aws("s3").put_object(Bucket=bucket, Key="in/rewritten.csv", Body=binary_csv(500, seed=2))
+    second = [count(make_ds(ml, location, rearrangement=json.dumps(split))),
+              count(make_ds(ml, location, rearrangement=json.dumps({"splitting": {**split["splitting"], "complement": True}})))]
+    assert sum(second) == 500 and second != first

@@ -12,10 +12,12 @@ class S3AccessError(Exception):
 
 @dataclass(frozen=True)
 class S3Object:
-    """One object's key and bytes."""
+    """One object's key and bytes (and its ETag when read from the store: the same key and
+    ETag mean the same bytes, so work derived from them can be reused)."""
 
     key: str
     data: bytes
+    etag: str = ""
 
 
 def split_s3_uri(uri: str) -> tuple[str, str]:
@@ -57,11 +59,15 @@ class S3Store:
 
     def get(self, bucket: str, key: str) -> bytes:
         """One object's bytes."""
+        return self.get_object(bucket, key).data
+
+    def get_object(self, bucket: str, key: str) -> S3Object:
+        """One object's bytes and ETag."""
         self._bucket(bucket)
         obj = self._backend.get_object(bucket, key)
         if obj is None or not hasattr(obj, "value"):
             raise S3AccessError(f"The specified key does not exist: s3://{bucket}/{key}")
-        return bytes(obj.value)
+        return S3Object(key, bytes(obj.value), str(getattr(obj, "etag", "") or ""))
 
     def get_uri(self, uri: str) -> bytes:
         """Bytes of ``s3://bucket/key``."""
@@ -72,7 +78,7 @@ class S3Store:
         bucket, key = split_s3_uri(uri)
         if not key.endswith("/") and key:
             try:
-                return [S3Object(key, self.get(bucket, key))]
+                return [self.get_object(bucket, key)]
             except S3AccessError:
                 pass
         objects = self.read_prefix(uri)
@@ -83,7 +89,7 @@ class S3Store:
     def read_prefix(self, uri: str) -> list[S3Object]:
         """Every object whose key starts with the URI's key, in key order (folder markers skipped)."""
         bucket, prefix = split_s3_uri(uri)
-        return [S3Object(k, self.get(bucket, k)) for k in self.list_keys(bucket, prefix) if not k.endswith("/")]
+        return [self.get_object(bucket, k) for k in self.list_keys(bucket, prefix) if not k.endswith("/")]
 
     def put(self, bucket: str, key: str, data: bytes) -> None:
         """Write one object."""

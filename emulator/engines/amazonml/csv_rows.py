@@ -12,10 +12,13 @@ which is what data sets normally are, and :func:`_python_rows` (line by line) ot
 from __future__ import annotations
 
 import csv
+import io
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from .errors import DataProcessingError
 
@@ -47,40 +50,128 @@ def read_rows(name: str, content: bytes, ncols: int, contains_header: bool) -> F
     return _vectorised_rows(data, ncols, contains_header) or _python_rows(name, data, ncols, contains_header)
 
 
-def _vectorised_rows(data: bytes, ncols: int, contains_header: bool) -> FileRows | None:
+@dataclass
+class _Layout:
+    """The line structure of a file the vectorised readers can take."""
+
+    data: bytes
+    start: int  # after a BOM
+    text: str  # the decoded data when it is not ASCII, else ""
+    begins: np.ndarray  # byte position (after ``start``) of every line
+    ends: np.ndarray  # byte position of every line's end (its newline or the end of the data)
+    line_index: np.ndarray  # the data rows' line indices (non-blank lines, header excluded)
+    valid: np.ndarray  # per data row: the schema's column count
+    carriage: bool  # some line ends with CR LF
+
+
+def _layout(data: bytes, ncols: int, contains_header: bool) -> _Layout | None:
     start = 3 if data.startswith(_BOM) else 0
     raw = np.frombuffer(data, dtype=np.uint8)[start:]
     if _AWKWARD[raw].any():
         return None
-    newline = raw == 10
+    ends = np.flatnonzero(raw == 10)
     carriage = np.flatnonzero(raw == 13)
-    if carriage.size and not np.all(np.isin(carriage + 1, np.flatnonzero(newline)) |
-                                    (carriage + 1 == raw.size)):
+    if carriage.size and not np.all(np.isin(carriage + 1, ends) | (carriage + 1 == raw.size)):
         return None  # a CR inside a line
-    try:
-        text = data[start:].decode("utf-8")
-    except UnicodeDecodeError:
-        return None  # the line-by-line reader names the line
-    if raw.size and (raw >= 0x80).any() and _NON_ASCII_SPACE.search(text):
-        return None
-    ends = np.flatnonzero(newline)
-    if raw.size and not newline[-1]:
+    text = ""
+    if raw.size and (raw >= 0x80).any():
+        try:
+            text = data[start:].decode("utf-8")
+        except UnicodeDecodeError:
+            return None  # the line-by-line reader names the line
+        if _NON_ASCII_SPACE.search(text):
+            return None
+    if raw.size and raw[-1] != 10:
         ends = np.append(ends, raw.size)
     begins = np.concatenate(([0], ends[:-1] + 1)) if ends.size else np.zeros(0, dtype=np.int64)
-    # per line: non-blank bytes and commas, by cumulative sums over the bytes
-    filled = np.concatenate(([0], np.cumsum(~_BLANK[raw], dtype=np.int64)))
-    commas = np.concatenate(([0], np.cumsum(raw == ord(","), dtype=np.int64)))
-    line_index = np.flatnonzero(filled[ends] - filled[begins] > 0)
+    # per line (its bytes up to the next line): non-blank bytes and commas; every such
+    # segment is at least one byte long, so reduceat sums exactly the line's bytes
+    if begins.size:
+        filled = np.add.reduceat((~_BLANK[raw]).view(np.uint8), begins, dtype=np.int64)
+        commas = np.add.reduceat((raw == ord(",")).view(np.uint8), begins, dtype=np.int64)
+    else:
+        filled = commas = np.zeros(0, dtype=np.int64)
+    line_index = np.flatnonzero(filled > 0)
+    del filled
     if contains_header and line_index.size:
         line_index = line_index[1:]
-    valid = (commas[ends[line_index]] - commas[begins[line_index]]) == ncols - 1
-    lines = text.split("\n")
-    good_lines = line_index[valid]
+    valid = commas[line_index] == ncols - 1
+    return _Layout(data, start, text, begins, ends, line_index, valid, bool(carriage.size))
+
+
+def _vectorised_rows(data: bytes, ncols: int, contains_header: bool) -> FileRows | None:
+    lay = _layout(data, ncols, contains_header)
+    if lay is None:
+        return None
+    lines = (lay.text or data[lay.start:].decode("ascii")).split("\n")
+    good_lines = lay.line_index[lay.valid]
     kept = [lines[i] for i in good_lines.tolist()]
-    if carriage.size:
+    if lay.carriage:
         kept = [line[:-1] if line.endswith("\r") else line for line in kept]
     cells = np.array(",".join(kept).split(",") if kept else [], dtype=object).reshape(len(kept), ncols)
-    return FileRows(valid=valid, cells=cells, offsets=begins[line_index] + start, line_nos=line_index + 1)
+    return FileRows(valid=lay.valid, cells=cells, offsets=lay.begins[lay.line_index] + lay.start,
+                    line_nos=lay.line_index + 1)
+
+
+@dataclass
+class FileTable:
+    """The data rows of one file, typed column by column: ``valid``/``offsets``/``line_nos``
+    as in :class:`FileRows`; ``columns`` holds one array per attribute over the valid rows
+    (NUMERIC: float64 with NaN for an empty cell; other types: a pandas Categorical of the
+    verbatim cell texts, or for ``text_columns`` an object array of them)."""
+
+    valid: np.ndarray
+    offsets: np.ndarray
+    line_nos: np.ndarray
+    columns: dict[str, Any]
+
+
+def read_table(data: bytes, names: list[str], numeric: set[str], text_columns: set[str],
+               contains_header: bool) -> FileTable | None:
+    """:func:`read_rows` of a file the vectorised reader takes, cells parsed by pandas' C
+    reader into typed columns; None when the file needs the line-by-line reader or a
+    NUMERIC cell is not a plain finite number (then cell texts are needed)."""
+    ncols = len(names)
+    lay = _layout(bytes(data), ncols, contains_header)
+    if lay is None:
+        return None
+    good = lay.line_index[lay.valid]
+    offsets, line_nos = lay.begins[lay.line_index] + lay.start, lay.line_index + 1
+    if not good.size:
+        return FileTable(lay.valid, offsets, line_nos, {n: (np.zeros(0) if n in numeric else
+                                                            (np.zeros(0, dtype=object) if n in text_columns
+                                                             else pd.Categorical([]))) for n in names})
+    # runs of consecutive good lines, each one slice of the data
+    breaks = np.flatnonzero(np.diff(good) != 1)
+    firsts = np.concatenate(([good[0]], good[breaks + 1]))
+    lasts = np.concatenate((good[breaks], [good[-1]]))
+    body = memoryview(lay.data)[lay.start:]
+    pieces = [body[lay.begins[f]:lay.ends[l]] for f, l in zip(firsts.tolist(), lasts.tolist())]
+    buffer = b"\n".join(pieces + [b""])
+    dtypes: dict[int, Any] = {j: ("float64" if n in numeric else object if n in text_columns else "category")
+                              for j, n in enumerate(names)}
+    try:
+        frame = pd.read_csv(io.BytesIO(buffer), header=None, names=list(range(ncols)), dtype=dtypes,
+                            engine="c", quoting=csv.QUOTE_NONE, keep_default_na=False,
+                            na_values={j: [""] for j, n in enumerate(names) if n in numeric},
+                            skip_blank_lines=False, encoding="utf-8", index_col=False)
+    except (ValueError, pd.errors.ParserError):
+        return None
+    if len(frame) != good.size:
+        return None
+    columns: dict[str, Any] = {}
+    for j, name in enumerate(names):
+        col = frame[j]
+        if name in numeric:
+            values = col.to_numpy(dtype=np.float64)
+            if np.isinf(values).any():
+                return None
+            columns[name] = values
+        elif name in text_columns:
+            columns[name] = col.to_numpy(dtype=object)
+        else:
+            columns[name] = col.array
+    return FileTable(lay.valid, offsets, line_nos, columns)
 
 
 def _split_line(line: str) -> list[str] | None:

@@ -5,7 +5,7 @@ input order, ``RangeIndex``), one column per schema attribute:
 
 * NUMERIC  -> float64, NaN for missing (empty cell);
 * BINARY   -> float64 holding 0.0/1.0, NaN for missing (pandas ints cannot hold NaN);
-* CATEGORICAL -> str, surrounding whitespace stripped, ``""`` for missing;
+* CATEGORICAL -> pandas categorical of str, surrounding whitespace stripped, ``""`` for missing;
 * TEXT     -> str (verbatim), ``""`` for missing;
 * the ``rowId`` column is always kept verbatim as str (it is never a feature and is
   copied to batch output as-is).
@@ -29,7 +29,7 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-from .csv_rows import read_rows
+from .csv_rows import read_rows, read_table
 from .errors import DataProcessingError
 from .rearrangement import parse_rearrangement, selection_mask
 from .schema import DataSchema
@@ -157,27 +157,128 @@ def coerce_frame(frame: pd.DataFrame, source: DataSchema, target: DataSchema) ->
 
 
 # ---------------------------------------------------------------- CSV reading
+@dataclass
+class ParsedFile:
+    """One data file parsed and typed by a schema, before any rearrangement: every data
+    row's validity (column count, quoting), byte offset and line number, and for the rows
+    of the right shape one typed array per attribute (NUMERIC/BINARY: float64 with NaN;
+    CATEGORICAL: a pandas Categorical of stripped values; TEXT and the rowId: object
+    arrays of the verbatim texts), with the rows each attribute's value rejects and the
+    first rejected texts. Plain arrays: cheap to pickle, cache and share between the data
+    sources of one file."""
+
+    name: str
+    size: int
+    valid: np.ndarray
+    offsets: np.ndarray
+    line_nos: np.ndarray
+    typed: dict[str, Any]
+    bad: dict[str, np.ndarray]
+    bad_examples: dict[str, list[tuple[int, str]]]
+
+    @property
+    def nbytes(self) -> int:
+        """Approximate memory held by the arrays (object arrays: their strings too)."""
+        total = self.valid.nbytes + self.offsets.nbytes + self.line_nos.nbytes
+        total += sum(b.nbytes for b in self.bad.values())
+        for values in self.typed.values():
+            total += values.nbytes
+            if isinstance(values, np.ndarray) and values.dtype == object and len(values):
+                sample = values[:: max(1, len(values) // 1000)].tolist()
+                total += len(values) * sum(len(v) + 50 for v in sample) // len(sample)
+        return int(total)
+
+
+def _typed_categories(values: pd.Categorical, attr_type: str) -> tuple[Any, np.ndarray, list[tuple[int, str]]]:
+    """Type a Categorical of raw cell texts: work on the categories, gather by the codes."""
+    cats = [str(c) for c in values.categories.tolist()]
+    codes = np.asarray(values.codes, dtype=np.int64)
+    if attr_type == "BINARY":
+        mapped, bad_cat = convert_column(pd.Series(cats, dtype=object), "BINARY")
+        typed = mapped.to_numpy(dtype=np.float64)[codes] if cats else np.zeros(len(codes))
+        bad = bad_cat[codes] if cats else np.zeros(len(codes), dtype=bool)
+        examples = [(j, cats[codes[j]]) for j in np.flatnonzero(bad)[:5].tolist()]
+        return typed, bad, examples
+    stripped = [c.strip() for c in cats]
+    inverse, uniques = pd.factorize(np.array(stripped, dtype=object)) if cats else (np.zeros(0, dtype=np.int64), [])
+    new_codes = np.asarray(inverse, dtype=np.int64)[codes] if cats else codes
+    return (pd.Categorical.from_codes(new_codes, categories=pd.Index(list(uniques), dtype=object)),
+            np.zeros(len(codes), dtype=bool), [])
+
+
+def parse_file(name: str, content: bytes, schema: DataSchema) -> ParsedFile:
+    """Read and type one CSV file (raises DataProcessingError for a line that is not UTF-8)."""
+    names = schema.names
+    numeric = {a.name for a in schema.attributes if a.type == "NUMERIC" and a.name != schema.row_id}
+    verbatim = {a.name for a in schema.attributes if a.type == "TEXT" or a.name == schema.row_id}
+    typed: dict[str, Any] = {}
+    bad: dict[str, np.ndarray] = {}
+    examples: dict[str, list[tuple[int, str]]] = {}
+    table = read_table(content, names, numeric, verbatim, schema.contains_header)
+    if table is not None:
+        for a in schema.attributes:
+            values = table.columns[a.name]
+            if a.name in numeric or a.name in verbatim:
+                typed[a.name] = values
+                bad[a.name] = np.zeros(len(values), dtype=bool)
+            else:
+                typed[a.name], bad[a.name], examples[a.name] = _typed_categories(values, a.type)
+        return ParsedFile(name, len(content), table.valid, table.offsets, table.line_nos, typed, bad, examples)
+    rows = read_rows(name, content, len(names), schema.contains_header)
+    for j, a in enumerate(schema.attributes):
+        raw = pd.Series(rows.cells[:, j], dtype=object)
+        if a.name in verbatim:
+            typed[a.name] = raw.astype(str).to_numpy(dtype=object)
+            bad[a.name] = np.zeros(len(raw), dtype=bool)
+            continue
+        col, mask = convert_column(raw.astype(str), a.type)
+        typed[a.name] = (pd.Categorical(col.to_numpy(dtype=object)) if a.type == "CATEGORICAL"
+                         else col.to_numpy(dtype=np.float64))
+        bad[a.name] = mask
+        examples[a.name] = [(k, str(raw.iat[k])) for k in np.flatnonzero(mask)[:5].tolist()]
+    return ParsedFile(name, len(content), rows.valid, rows.offsets, rows.line_nos, typed, bad, examples)
+
+
+def _concat(parts: list[Any]) -> Any:
+    if len(parts) == 1:
+        return parts[0]
+    if isinstance(parts[0], pd.Categorical):
+        cats = pd.Index(np.concatenate([np.asarray(p.categories, dtype=object) for p in parts]), dtype=object).unique()
+        codes = []
+        for p in parts:
+            lookup = np.append(cats.get_indexer(np.asarray(p.categories, dtype=object)), -1)
+            codes.append(lookup[np.asarray(p.codes, dtype=np.int64)])  # code -1 (none) stays -1
+        return pd.Categorical.from_codes(np.concatenate(codes), categories=cats)
+    return np.concatenate(parts)
+
+
 def load_dataset(files: list[tuple[str, bytes]], schema: DataSchema,
                  rearrangement: str | None, split_names: list[str] | None = None) -> Dataset:
-    """Read CSV ``files`` (name, content) typed by ``schema`` and apply ``rearrangement``.
+    """Read CSV ``files`` (name, content) typed by ``schema`` and apply ``rearrangement``
+    (:func:`parse_file` then :func:`select_dataset`)."""
+    split = parse_rearrangement(rearrangement)
+    return select_dataset([parse_file(name, content, schema) for name, content in files], schema,
+                          split, split_names)
+
+
+def select_dataset(parsed: list[ParsedFile], schema: DataSchema, split, split_names: list[str] | None = None,
+                   buckets: np.ndarray | None = None) -> Dataset:
+    """Apply a parsed rearrangement (``parse_rearrangement``) to parsed files.
 
     A random split hashes each row's file name and byte offset; ``split_names`` (one per
     file) replaces the file names there, so data staged under different names (one copy
-    per database data source) splits the same way.
+    per database data source) splits the same way; ``buckets`` (from
+    :func:`split_buckets`) saves hashing again.
 
-    Raises EngineInputError for a malformed rearrangement and DataProcessingError for
-    undecodable/empty data or more than 10,000 rejected rows.
+    Raises DataProcessingError for empty data or more than 10,000 rejected rows.
     """
-    split = parse_rearrangement(rearrangement)
     ncols = len(schema.attributes)
-    names = [name for name, _ in files]
-    size = sum(len(content) for _, content in files)
-    parts = [read_rows(name, content, ncols, schema.contains_header) for name, content in files]
-    valid_shape = np.concatenate([p.valid for p in parts]) if parts else np.zeros(0, dtype=bool)
-    offsets = np.concatenate([p.offsets for p in parts]) if parts else np.zeros(0, dtype=np.int64)
-    line_nos = np.concatenate([p.line_nos for p in parts]) if parts else np.zeros(0, dtype=np.int64)
-    file_idx = np.concatenate([np.full(len(p.valid), fi, dtype=np.int64) for fi, p in enumerate(parts)]) \
-        if parts else np.zeros(0, dtype=np.int64)
+    names = [p.name for p in parsed]
+    size = sum(p.size for p in parsed)
+    valid_shape = np.concatenate([p.valid for p in parsed]) if parsed else np.zeros(0, dtype=bool)
+    line_nos = np.concatenate([p.line_nos for p in parsed]) if parsed else np.zeros(0, dtype=np.int64)
+    file_idx = np.concatenate([np.full(len(p.valid), fi, dtype=np.int64) for fi, p in enumerate(parsed)]) \
+        if parsed else np.zeros(0, dtype=np.int64)
     n = len(valid_shape)
     if n == 0:
         raise DataProcessingError("The data source contains no data records"
@@ -186,28 +287,33 @@ def load_dataset(files: list[tuple[str, bytes]], schema: DataSchema,
     good_idx = np.flatnonzero(valid_shape).astype(np.int64)
     for i in np.flatnonzero(~valid_shape)[:5].tolist():
         reasons[i] = f"expected {ncols} comma-separated values (or malformed quoting)"
-    raw_frame = pd.DataFrame(np.concatenate([p.cells for p in parts]), columns=schema.names, dtype=object) \
-        if len(good_idx) else pd.DataFrame({a: pd.Series([], dtype=object) for a in schema.names})
+    good_base = np.cumsum([0] + [int(p.valid.sum()) for p in parsed])
     invalid_good = np.zeros(len(good_idx), dtype=bool)
     bad_by_attribute: dict[str, np.ndarray] = {}
     typed: dict[str, Any] = {}
     for a in schema.attributes:
+        typed[a.name] = _concat([p.typed[a.name] for p in parsed])
         if a.name == schema.row_id:
-            typed[a.name] = raw_frame[a.name].astype(object)
             continue
-        col, bad = convert_column(raw_frame[a.name].astype(str), a.type)
-        typed[a.name] = col
+        bad = np.concatenate([p.bad[a.name] for p in parsed])
         if bad.any():
-            for j in np.flatnonzero(bad)[:5]:
+            firsts = [(int(good_base[fi]) + j, raw) for fi, p in enumerate(parsed)
+                      for j, raw in p.bad_examples.get(a.name, [])][:5]
+            for j, raw in firsts:
                 gi = int(good_idx[j])
                 if len(reasons) < 5 and gi not in reasons:
-                    reasons[gi] = f"invalid {a.type} value {raw_frame[a.name].iat[j]!r} for attribute '{a.name}'"
+                    reasons[gi] = f"invalid {a.type} value {raw!r} for attribute '{a.name}'"
         invalid_good |= bad
         bad_by_attribute[a.name] = bad
     valid_all = np.zeros(n, dtype=bool)
     valid_all[good_idx[~invalid_good]] = True
 
-    selected = selection_mask(split, names if split_names is None else split_names, file_idx, offsets)
+    if buckets is not None and split is not None:
+        keep = (buckets >= split.begin) & (buckets < split.end)
+        selected = ~keep if split.complement else keep
+    else:
+        offsets = np.concatenate([p.offsets for p in parsed])
+        selected = selection_mask(split, names if split_names is None else split_names, file_idx, offsets)
     invalid_sel = selected & ~valid_all
     n_invalid = int(invalid_sel.sum())
     selected_good = selected[good_idx] if len(good_idx) else np.zeros(0, dtype=bool)
@@ -218,15 +324,12 @@ def load_dataset(files: list[tuple[str, bytes]], schema: DataSchema,
             f"Amazon ML rejected {n_invalid} records, more than the maximum of {MAX_INVALID_RECORDS} "
             f"invalid observations; the data was rejected. First problem: {examples[0] if examples else 'n/a'}")
     keep_all = selected & valid_all
-    # positions within the typed (good) frame of the kept rows
+    # positions within the typed (good) arrays of the kept rows
     good_pos = np.full(n, -1, dtype=np.int64)
     good_pos[good_idx] = np.arange(len(good_idx))
     kept_rows = np.flatnonzero(keep_all)
-    frame = pd.DataFrame({k: (v.iloc[good_pos[kept_rows]] if len(good_idx) else v)
-                          for k, v in typed.items()}).reset_index(drop=True)
-    for a in schema.attributes:
-        if a.type in ("NUMERIC", "BINARY") and a.name != schema.row_id:
-            frame[a.name] = frame[a.name].astype("float64")
+    take = good_pos[kept_rows]
+    frame = pd.DataFrame({name: values[take] for name, values in typed.items()})
     if len(frame) == 0:
         detail = f"; {n_invalid} record(s) were rejected, e.g. {examples[0]}" if n_invalid and examples else ""
         raise DataProcessingError("The data source contains no valid records after applying the schema"
@@ -239,7 +342,7 @@ def load_dataset(files: list[tuple[str, bytes]], schema: DataSchema,
         layout[name] = frame_pos[rows]
     origins = np.array(names, dtype=object)[file_idx[kept_rows]] if names else np.array([], dtype=object)
     return Dataset(frame=frame, schema=schema, total_record_count=int(selected.sum()),
-                   invalid_record_count=n_invalid, size_in_bytes=size, number_of_files=len(files),
+                   invalid_record_count=n_invalid, size_in_bytes=size, number_of_files=len(parsed),
                    origins=origins, layout=layout, invalid_examples=examples,
                    invalid_by_attribute=invalid_by_attribute)
 

@@ -8,7 +8,10 @@ from __future__ import annotations
 from typing import Any
 
 from .batch import batch_prediction_csv
-from .datasets import Dataset, load_dataset
+import numpy as np
+
+from .datasets import Dataset, ParsedFile, load_dataset, parse_file, select_dataset
+from .rearrangement import parse_rearrangement, row_buckets
 from .metrics import evaluate_with_insights
 from .model import TrainedModel
 from .schema import DataSchema
@@ -23,6 +26,30 @@ def load_data_source(files: list[tuple[str, bytes]], schema: DataSchema, rearran
     (``split_names``: the names random splits hash, see ``load_dataset``)."""
     dataset = load_dataset(files, schema, rearrangement, split_names)
     return dataset, compute_statistics(dataset) if with_statistics else None
+
+
+def load_data_source_files(inputs: list[ParsedFile | tuple[str, bytes]], schema: DataSchema,
+                           rearrangement: str | None, with_statistics: bool, split_names: list[str] | None = None,
+                           known_buckets: list[np.ndarray | None] | None = None, return_parsed: bool = True
+                           ) -> tuple[Dataset, dict[str, Any] | None, list[ParsedFile | None], list[np.ndarray] | None]:
+    """:func:`load_data_source` of files given as (name, bytes) or already parsed (a
+    :class:`ParsedFile` of an earlier data source of the same bytes and schema), with each
+    file's random-split buckets when known. Returns the dataset, its statistics, the files
+    it parsed (None for those given parsed, or all None without ``return_parsed``) and each
+    file's random-split buckets (None for other splits), so the caller can keep them."""
+    split = parse_rearrangement(rearrangement)
+    parsed = [item if isinstance(item, ParsedFile) else parse_file(item[0], item[1], schema) for item in inputs]
+    per_file = None
+    buckets = None
+    if split is not None and split.strategy == "random":
+        names = split_names if split_names is not None else [p.name for p in parsed]
+        known = known_buckets or [None] * len(parsed)
+        per_file = [k if k is not None else row_buckets(split.seed, name, p.offsets).astype(np.uint8)
+                    for k, name, p in zip(known, names, parsed)]
+        buckets = np.concatenate(per_file) if per_file else np.zeros(0, dtype=np.uint8)
+    dataset = select_dataset(parsed, schema, split, split_names, buckets)
+    fresh = [None if isinstance(item, ParsedFile) or not return_parsed else p for item, p in zip(inputs, parsed)]
+    return dataset, compute_statistics(dataset) if with_statistics else None, fresh, per_file
 
 
 def train(dataset: Dataset, model_type: str, parameters: dict[str, str] | None,

@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from . import columns
 from .errors import EngineInputError
 from .recipe_parser import Call, Name, parse_expression, quote_name, render
 from .schema import DataSchema
@@ -373,8 +374,13 @@ def _columns_from_frame(frame: pd.DataFrame, schema: DataSchema) -> dict[str, An
         if a.type in ("NUMERIC", "BINARY"):
             cols[a.name] = pd.to_numeric(col, errors="coerce").to_numpy(dtype=float)
         else:
-            cols[a.name] = ["" if (v is None or (isinstance(v, float) and v != v)) else str(v) for v in col]
+            cols[a.name] = columns.strings_of(col)
     return cols
+
+
+def _attribute(var: Var) -> str:
+    """The attribute name of a raw variable (its key is the quoted name)."""
+    return var.key[1:-1].replace("\\'", "'").replace("\\\\", "\\")
 
 
 class FeaturePipeline:
@@ -399,10 +405,8 @@ class FeaturePipeline:
         if var.key in cache:
             return cache[var.key]
         if var.op == "raw":
-            name = var.key[1:-1].replace("\\'", "'").replace("\\\\", "\\")
-            if name in cols:
-                val = cols[name]
-            else:
+            val = cols.get(_attribute(var))
+            if val is None:
                 val = np.full(n, np.nan) if var.type in ("NUMERIC", "BINARY") else [""] * n
         else:
             args = [self._eval(c, cols, n, cache, fitting) for c in var.children]
@@ -458,16 +462,67 @@ class FeaturePipeline:
             return [[] if v != v else [str(int(v))] for v in values]
         return [[s] if s != "" else [] for s in values]
 
+    # -- whole columns (fit / transform)
+    def _column(self, var: Var, cols: dict[str, Any], n: int, cache: dict[str, Any], fitting: bool):
+        """``var`` over all rows: a float array, :class:`Strings` or :class:`Tokens`."""
+        if var.key in cache:
+            return cache[var.key]
+        if var.op == "raw":
+            val = cols.get(_attribute(var))
+            if val is None:
+                val = np.full(n, np.nan) if var.type in ("NUMERIC", "BINARY") else columns.empty_strings(n)
+        else:
+            args = [self._column(c, cols, n, cache, fitting) for c in var.children]
+            val = self._apply_column(var, args, n, fitting)
+        cache[var.key] = val
+        return val
+
+    def _apply_column(self, var: Var, args: list, n: int, fitting: bool):
+        op, x = var.op, args[0]
+        if op == "lowercase":
+            return x.map(str.lower)
+        if op == "no_punct":
+            return x.map(no_punct_text)
+        if op == "ngram":
+            return x.ragged(lambda s: ngram_tokens(s, var.n))
+        if op == "osb":
+            return x.ragged(lambda s: osb_tokens(s, var.n))
+        if op == "quantile_bin":
+            if fitting and var.key not in self.params:
+                vals = x[~np.isnan(x)]
+                edges = (np.unique(np.quantile(vals, np.linspace(0, 1, var.n + 1)[1:-1]))
+                         if len(vals) else np.array([]))
+                self.params[var.key] = [float(e) for e in edges]
+            return columns.quantile_bins(x, np.asarray(self.params[var.key], dtype=float))
+        if op == "normalize":
+            return self._apply(var, [x], fitting)
+        if op == "cartesian":
+            return columns.cartesian(self._column_tokens(var.children[0], args[0]),
+                                     self._column_tokens(var.children[1], args[1]), n)
+        raise AssertionError(op)
+
+    @staticmethod
+    def _column_tokens(var: Var, values) -> "columns.Tokens":
+        """Column form of :meth:`_tokens`."""
+        if var.type == "TOKENS":
+            return values
+        if var.type == "TEXT":
+            return values.ragged(str.split)
+        if var.type == "BINARY":
+            return columns.binary_tokens(np.asarray(values, dtype=float))
+        return values.nonempty_tokens()
+
     # -- fit / transform
-    def fit(self, frame: pd.DataFrame) -> "FeaturePipeline":
-        """Learn all data-dependent parameters on the training frame."""
+    def fit(self, frame: pd.DataFrame, cache: dict[str, Any] | None = None) -> "FeaturePipeline":
+        """Learn all data-dependent parameters on the training frame (``cache``: filled
+        with the columns of every variable, for :meth:`fit_transform`)."""
         cols = _columns_from_frame(frame, self.recipe.schema)
         n = len(frame)
-        cache: dict[str, Any] = {}
+        cache = {} if cache is None else cache
         self.vocab, self.numeric_stats, self._offsets, self._edges = [], {}, [], {}
         index = 0
         for j, var in enumerate(self.recipe.outputs):
-            vals = self._eval(var, cols, n, cache, fitting=True)
+            vals = self._column(var, cols, n, cache, fitting=True)
             self._offsets.append(index)
             if var.type == "NUMERIC":
                 finite = vals[~np.isnan(vals)]
@@ -477,7 +532,7 @@ class FeaturePipeline:
                 self.vocab.append({})
                 index += 1
             else:
-                toks = sorted({t for row in self._tokens(var, vals) for t in row})
+                toks = columns.present_tokens(self._column_tokens(var, vals))
                 self.vocab.append({t: index + k for k, t in enumerate(toks)})
                 index += len(toks)
         self.n_features = index
@@ -495,37 +550,36 @@ class FeaturePipeline:
                 mask[self._offsets[j]:end] = True
         return mask
 
-    def _rows(self, cols: dict[str, Any], n: int) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
+    def fit_transform(self, frame: pd.DataFrame) -> sp.csr_matrix:
+        """:meth:`fit` then :meth:`transform` of the same frame, each variable computed once."""
         cache: dict[str, Any] = {}
+        self.fit(frame, cache)
+        return self.transform(frame, cache)
+
+    def transform(self, frame: pd.DataFrame, cache: dict[str, Any] | None = None) -> sp.csr_matrix:
+        """Sparse (n_rows x n_features) matrix for a typed frame, built column by column
+        (``cache``: the columns :meth:`fit` computed on this same frame)."""
+        n = len(frame)
+        cols = _columns_from_frame(frame, self.recipe.schema) if cache is None else {}
+        cache = {} if cache is None else cache
         row_parts, col_parts, val_parts = [], [], []
         for j, var in enumerate(self.recipe.outputs):
-            vals = self._eval(var, cols, n, cache, fitting=False)
+            vals = self._column(var, cols, n, cache, fitting=False)
             if var.type == "NUMERIC":
                 mean, std = self.numeric_stats[j]
                 z = (np.asarray(vals, dtype=float) - mean) / std
                 z[np.isnan(z)] = 0.0
-                row_parts.append(np.arange(n))
-                col_parts.append(np.full(n, self._offsets[j]))
+                row_parts.append(np.arange(n, dtype=np.int64))
+                col_parts.append(np.full(n, self._offsets[j], dtype=np.int64))
                 val_parts.append(z)
             else:
-                vocab = self.vocab[j]
-                rr, cc = [], []
-                for i, toks in enumerate(self._tokens(var, vals)):
-                    for idx in {vocab[t] for t in toks if t in vocab}:
-                        rr.append(i)
-                        cc.append(idx)
-                row_parts.append(np.asarray(rr, dtype=np.int64))
-                col_parts.append(np.asarray(cc, dtype=np.int64))
-                val_parts.append(np.ones(len(cc)))
-        return row_parts, col_parts, val_parts
-
-    def transform(self, frame: pd.DataFrame) -> sp.csr_matrix:
-        """Sparse (n_rows x n_features) matrix for a typed frame."""
-        n = len(frame)
-        r, c, v = self._rows(_columns_from_frame(frame, self.recipe.schema), n)
-        rows = np.concatenate(r) if r else np.array([], dtype=np.int64)
-        return sp.csr_matrix((np.concatenate(v) if v else np.array([]),
-                              (rows, np.concatenate(c) if c else np.array([], dtype=np.int64))),
+                rows, feats = columns.token_features(self._column_tokens(var, vals), self.vocab[j], self.n_features)
+                row_parts.append(rows)
+                col_parts.append(feats)
+                val_parts.append(np.ones(len(feats)))
+        rows = np.concatenate(row_parts) if row_parts else np.array([], dtype=np.int64)
+        return sp.csr_matrix((np.concatenate(val_parts) if val_parts else np.array([]),
+                              (rows, np.concatenate(col_parts) if col_parts else np.array([], dtype=np.int64))),
                              shape=(n, self.n_features))
 
     def record_features(self, typed: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:

@@ -22,8 +22,12 @@ Decisions on [U]/conflicting items:
 """
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 import scipy.sparse as sp
+from scipy.special import expit
+from threadpoolctl import threadpool_limits
 
 from .datasets import Dataset, rows_with_target
 from .errors import DataProcessingError, EngineInputError
@@ -103,37 +107,29 @@ def _sgd(X: sp.csr_matrix | np.ndarray, Y: np.ndarray, w: np.ndarray, kind: str,
     bs = int(np.clip(n // 500, 1, 512))
     if n * d <= 20_000_000:
         X = X.toarray()  # small problems: dense slicing is much faster per step
-    batches = []
-    for s in range(0, n, bs):
-        idx = order[s:s + bs]
-        batches.append((X[idx], Y[idx], w[idx], float(w[idx].sum())))
+    if k == 1:
+        reg = (np.full(d, l2) if extra_l2 is None else l2 + extra_l2) if (l2 or extra_l2 is not None) else None
+        W1, b1 = _sgd_one_output([_batch(X, order[s:s + bs], Y, w, True) for s in range(0, n, bs)],
+                                 d, kind, passes, l1, reg)
+        return W1[:, None], np.array([b1])
+    batches = [_batch(X, order[s:s + bs], Y, w, False) for s in range(0, n, bs)]
     W = np.zeros((d, k))
     b = np.zeros(k)
     gW = np.full((d, k), 1e-8)
     gb = np.full(k, 1e-8)
-    lr = 0.2 if kind != "linear" else 0.1
+    lr = 0.2
     prev_loss = np.inf
     avg_W, avg_b, avg_n = np.zeros_like(W), np.zeros_like(b), 0
     for epoch in range(passes):
         total = 0.0
         sum_W, sum_b = np.zeros_like(W), np.zeros_like(b)
-        for xb, yb, wb, wsum in batches:
+        for forward, backward, yb, wb, wsum in batches:
             if wsum <= 0:
                 continue
-            z = np.asarray(xb @ W) + b
-            if kind == "logistic":
-                p = _sigmoid(z[:, 0])
-                g = ((p - yb) * wb)[:, None]
-                total += float(-(wb * (yb * np.log(p + 1e-12) + (1 - yb) * np.log(1 - p + 1e-12))).sum())
-            elif kind == "softmax":
-                P = _softmax(z)
-                g = (P - yb) * wb[:, None]
-                total += float(-(wb * np.log((P * yb).sum(axis=1) + 1e-12)).sum())
-            else:
-                r = z[:, 0] - yb
-                g = (r * wb)[:, None]
-                total += float((wb * r * r).sum() / 2)
-            grad_W = np.asarray(xb.T @ g) / wsum
+            P = _softmax(forward(W) + b)
+            g = (P - yb) * wb[:, None]
+            total += float(-(wb * np.log((P * yb).sum(axis=1) + 1e-12)).sum())
+            grad_W = backward(g) / wsum
             grad_b = g.sum(axis=0) / wsum
             if l2:
                 grad_W += l2 * W
@@ -150,12 +146,94 @@ def _sgd(X: sp.csr_matrix | np.ndarray, Y: np.ndarray, w: np.ndarray, kind: str,
             sum_b += b
         if epoch >= passes // 2 or avg_n == 0:
             avg_W, avg_b, avg_n = avg_W + sum_W, avg_b + sum_b, avg_n + len(batches)
-        if not np.isfinite(total):
-            raise DataProcessingError("SGD diverged while training the ML model (non-finite loss)")
-        if prev_loss < np.inf and abs(prev_loss - total) <= 1e-5 * max(abs(prev_loss), 1e-12):
+        if _converged(prev_loss, total):
             break
         prev_loss = total
     return avg_W / avg_n, avg_b / avg_n
+
+
+def _converged(previous: float, total: float) -> bool:
+    """End of a pass: the loss changed by less than 1e-5 (relative); a non-finite loss
+    is a DataProcessingError."""
+    if not np.isfinite(total):
+        raise DataProcessingError("SGD diverged while training the ML model (non-finite loss)")
+    return previous < np.inf and abs(previous - total) <= 1e-5 * max(abs(previous), 1e-12)
+
+
+def _sgd_one_output(batches: list, d: int, kind: str, passes: int, l1: float, reg: np.ndarray | None
+                    ) -> tuple[np.ndarray, float]:
+    """:func:`_sgd` for a logistic or linear model (one output), on 1-D weights with as few
+    NumPy calls per step as the same updates allow."""
+    W = np.zeros(d)
+    b = 0.0
+    gW = np.full(d, 1e-8)
+    gb = 1e-8
+    lr = 0.2 if kind == "logistic" else 0.1
+    logistic = kind == "logistic"
+    prev_loss = np.inf
+    avg_W, avg_b, avg_n = np.zeros(d), 0.0, 0
+    grad_sq = np.empty(d)
+    for epoch in range(passes):
+        total = 0.0
+        sum_W, sum_b = np.zeros(d), 0.0
+        for forward, backward, yb, wb, wsum in batches:
+            if wsum <= 0:
+                continue
+            z = forward(W)
+            z += b
+            if logistic:
+                r = expit(z)
+                r -= yb  # p - y
+                # -log(p) for y=1, -log(1-p) for y=0: -log(1 - |p - y|)
+                total -= float(np.dot(wb, np.log(1.0 + 1e-12 - np.abs(r))))
+            else:
+                r = z - yb
+                total += float(np.dot(wb, r * r)) / 2
+            g = r * wb
+            grad_W = backward(g)
+            grad_W /= wsum
+            grad_b = float(g.sum()) / wsum
+            if reg is not None:
+                grad_W += reg * W
+            np.multiply(grad_W, grad_W, out=grad_sq)
+            gW += grad_sq
+            gb += grad_b * grad_b
+            step = lr / np.sqrt(gW)
+            W -= step * grad_W
+            b -= lr / np.sqrt(gb) * grad_b
+            if l1:
+                W = np.sign(W) * np.maximum(np.abs(W) - step * l1, 0.0)
+            sum_W += W
+            sum_b += b
+        if epoch >= passes // 2 or avg_n == 0:
+            avg_W, avg_b, avg_n = avg_W + sum_W, avg_b + sum_b, avg_n + len(batches)
+        if _converged(prev_loss, total):
+            break
+        prev_loss = total
+    return avg_W / avg_n, avg_b / avg_n
+
+
+def _batch(X: sp.csr_matrix | np.ndarray, idx: np.ndarray, Y: np.ndarray, w: np.ndarray, single: bool
+           ) -> tuple[Callable[[np.ndarray], np.ndarray], Callable[[np.ndarray], np.ndarray], np.ndarray, np.ndarray, float]:
+    """One mini-batch: (rows @ W, rows.T @ G, targets, weights, weight sum); ``single``: W and
+    G are 1-D (one output). Sparse rows of a one-output model take NumPy's bincount over the batch's non-zeros (no per-step sparse
+    matrix objects); otherwise the batch's rows and their transpose are built once."""
+    xb, yb, wb = X[idx], Y[idx], w[idx]
+    if isinstance(xb, np.ndarray):
+        return (lambda W: xb @ W), (lambda G: xb.T @ G), yb, wb, float(wb.sum())
+    xb = xb.tocsr()
+    if single:
+        rows = np.repeat(np.arange(xb.shape[0], dtype=np.intp), np.diff(xb.indptr))
+        cols, vals, m, d = xb.indices.astype(np.intp), xb.data, xb.shape[0], xb.shape[1]
+
+        def forward(W: np.ndarray) -> np.ndarray:
+            return np.bincount(rows, weights=vals * W[cols], minlength=m)
+
+        def backward(G: np.ndarray) -> np.ndarray:
+            return np.bincount(cols, weights=vals * G[rows], minlength=d)
+        return forward, backward, yb, wb, float(wb.sum())
+    xt = xb.T.tocsr()
+    return (lambda W: np.asarray(xb @ W)), (lambda G: np.asarray(xt @ G)), yb, wb, float(wb.sum())
 
 
 def train_model(dataset: Dataset, model_type: str, parameters: dict[str, str] | None,
@@ -202,8 +280,8 @@ def train_model(dataset: Dataset, model_type: str, parameters: dict[str, str] | 
             raise DataProcessingError(f"All row weights ('{schema.row_weight}') are zero or negative")
     else:
         sw = np.ones(len(frame))
-    pipeline = FeaturePipeline(recipe).fit(frame)
-    X = pipeline.transform(frame)
+    pipeline = FeaturePipeline(recipe)
+    X = pipeline.fit_transform(frame)
     y_mean, y_std = 0.0, 1.0
     if kind == "linear":
         y_mean, y_std = float(np.average(Y, weights=sw)), float(Y.std()) or 1.0
@@ -211,9 +289,12 @@ def train_model(dataset: Dataset, model_type: str, parameters: dict[str, str] | 
     l1 = float(echo.get("sgd.l1RegularizationAmount", 0) or 0)
     l2 = float(echo.get("sgd.l2RegularizationAmount", 0) or 0)
     extra_l2 = CORRECTION_L2 * pipeline.correction_columns()
-    W, b = _sgd(X.tocsr(), Y, sw, kind, int(echo["sgd.maxPasses"]),
-                echo["sgd.shuffleType"].strip().lower() == "auto", l1, l2,
-                extra_l2 if extra_l2.any() else None)
+    # thousands of tiny products: BLAS threads only add hand-offs (on a busy CPU each one
+    # waits for a time slice), so the loop runs on one thread
+    with threadpool_limits(1, user_api="blas"):
+        W, b = _sgd(X.tocsr(), Y, sw, kind, int(echo["sgd.maxPasses"]),
+                    echo["sgd.shuffleType"].strip().lower() == "auto", l1, l2,
+                    extra_l2 if extra_l2.any() else None)
     if kind == "linear":
         W, b = W * y_std, b * y_std + y_mean
     model = TrainedModel(model_type=model_type, schema=schema, recipe=recipe_text, pipeline=pipeline,

@@ -14,6 +14,7 @@ from .common import (JOBS, Kind, check_s3_uri, delete_object, describe_objects, 
                      invalid, parse_schema, read_s3_text, replay, state_of, submit, update_object, wait, work)
 from .database_sources import (DatabaseQuery, connection_url, inferred_schema_text, part_names, stage_query,
                                staged_schema, staging_prefix)
+from .parsed_files import PARSED_FILES, schema_layout
 from .state import DataSource, MachineLearningState
 
 _ENGINE = "emulator.engines.amazonml"
@@ -49,8 +50,25 @@ def load_files(ctx: RequestContext, state: MachineLearningState, ds: DataSource,
                objects: list[S3Object], split_names: list[str] | None = None) -> None:
     """Select and type the records of ``objects`` (in ``bucket``) by the data source's schema
     and rearrangement, compute statistics (in a worker process), and end COMPLETED."""
-    dataset, statistics = work(ctx, ds, f"{JOBS}:load_data_source", [(o.key, o.data) for o in objects], ds.schema,
-                               ds.rearrangement, ds.compute_statistics, split_names)
+    keys = [(bucket, o.key, o.etag, schema_layout(ds.schema)) if o.etag else None for o in objects]
+    entries = [PARSED_FILES.get(key) if key is not None else None for key in keys]
+    split = parse_rearrangement(ds.rearrangement)
+    random_split = split is not None and split.strategy == "random"
+    names = split_names if split_names is not None else [o.key for o in objects]
+    known = [e.buckets.get((split.seed, name)) if e is not None and random_split else None
+             for e, name in zip(entries, names)]
+    inputs = [e.parsed if e is not None else (o.key, o.data) for e, o in zip(entries, objects)]
+    dataset, statistics, parsed, buckets = work(
+        ctx, ds, f"{JOBS}:load_data_source_files", inputs, ds.schema, ds.rearrangement, ds.compute_statistics,
+        split_names, known)
+    for i, key in enumerate(keys):
+        if key is None:
+            continue
+        if parsed[i] is not None:
+            PARSED_FILES.put(key, parsed[i], parsed[i].nbytes)
+        entry = PARSED_FILES.get(key)
+        if entry is not None and buckets is not None and known[i] is None:
+            entry.buckets[(split.seed, names[i])] = buckets[i]
     with state.lock:
         if ds.deleted:
             return
@@ -79,7 +97,7 @@ def _load_query(ctx: RequestContext, state: MachineLearningState, ds: DataSource
         with state.lock:
             ds.schema, ds.schema_text = schema, schema.to_json()
     bucket = urlparse(ds.location_s3).netloc
-    objects = [S3Object(key, s3.get(bucket, key)) for key in staged.keys]
+    objects = [s3.get_object(bucket, key) for key in staged.keys]
     load_files(ctx, state, ds, bucket, objects, part_names(staged.keys))
 
 
