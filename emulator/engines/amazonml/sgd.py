@@ -225,26 +225,17 @@ def _sgd_one_output(batches: list, d: int, kind: str, passes: int, l1: float, re
 
 def _sparse_batches(X: sp.csr_matrix, order: np.ndarray, bs: int, Y: np.ndarray, w: np.ndarray) -> list:
     """The one-output mini-batches of a sparse ``X`` (rows visited in ``order``, ``bs`` at a
-    time), each as in :func:`_batch`: the rows are reordered once and every batch is a slice
-    of the reordered arrays (no sparse matrix per batch)."""
+    time), each as in :func:`_batch`: the rows are reordered once, every batch is a row slice
+    of them, and a step is SciPy's compiled CSR products (``rows @ W``, ``rows.T @ G``; the
+    same sums in the same order as a per-non-zero ``bincount``, a few times faster)."""
     xo = X[order]
-    indptr, cols_all, data = xo.indptr, xo.indices.astype(np.intp), xo.data
-    row_of_nz = np.repeat(np.arange(xo.shape[0], dtype=np.intp), np.diff(indptr))
     yo, wo = Y[order], w[order]
-    d = X.shape[1]
     out = []
     for s in range(0, len(order), bs):
-        e = min(s + bs, len(order))
-        p0, p1 = indptr[s], indptr[e]
-        rows, cols, vals, m = row_of_nz[p0:p1] - s, cols_all[p0:p1], data[p0:p1], e - s
-
-        def forward(W: np.ndarray, rows=rows, cols=cols, vals=vals, m=m) -> np.ndarray:
-            return np.bincount(rows, weights=vals * W[cols], minlength=m)
-
-        def backward(G: np.ndarray, rows=rows, cols=cols, vals=vals) -> np.ndarray:
-            return np.bincount(cols, weights=vals * G[rows], minlength=d)
-        wb = wo[s:e]
-        out.append((forward, backward, yo[s:e], wb, float(wb.sum())))
+        xb = xo[s:s + bs]
+        xt = xb.T
+        wb = wo[s:s + bs]
+        out.append((xb.__matmul__, xt.__matmul__, yo[s:s + bs], wb, float(wb.sum())))
     return out
 
 
