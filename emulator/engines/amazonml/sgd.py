@@ -113,12 +113,12 @@ def _sgd(X: sp.csr_matrix | np.ndarray, Y: np.ndarray, w: np.ndarray, kind: str,
     if k == 1:
         reg = (np.full(d, l2) if extra_l2 is None else l2 + extra_l2) if (l2 or extra_l2 is not None) else None
         if isinstance(X, np.ndarray):
-            batches = [_batch(X, order[s:s + bs], Y, w, True) for s in range(0, n, bs)]
+            batches = [_batch(X, order[s:s + bs], Y, w) for s in range(0, n, bs)]
         else:
             batches = _sparse_batches(X, order, bs, Y, w)
         W1, b1 = _sgd_one_output(batches, d, kind, passes, l1, reg)
         return W1[:, None], np.array([b1])
-    batches = [_batch(X, order[s:s + bs], Y, w, False) for s in range(0, n, bs)]
+    batches = [_batch(X, order[s:s + bs], Y, w) for s in range(0, n, bs)]
     W = np.zeros((d, k))
     b = np.zeros(k)
     gW = np.full((d, k), 1e-8)
@@ -239,25 +239,15 @@ def _sparse_batches(X: sp.csr_matrix, order: np.ndarray, bs: int, Y: np.ndarray,
     return out
 
 
-def _batch(X: sp.csr_matrix | np.ndarray, idx: np.ndarray, Y: np.ndarray, w: np.ndarray, single: bool
+def _batch(X: sp.csr_matrix | np.ndarray, idx: np.ndarray, Y: np.ndarray, w: np.ndarray
            ) -> tuple[Callable[[np.ndarray], np.ndarray], Callable[[np.ndarray], np.ndarray], np.ndarray, np.ndarray, float]:
-    """One mini-batch: (rows @ W, rows.T @ G, targets, weights, weight sum); ``single``: W and
-    G are 1-D (one output). Sparse rows of a one-output model take NumPy's bincount over the batch's non-zeros (no per-step sparse
-    matrix objects); otherwise the batch's rows and their transpose are built once."""
+    """One mini-batch: (rows @ W, rows.T @ G, targets, weights, weight sum); the batch's
+    rows (and for sparse rows their transpose) are built once. Sparse one-output models
+    use :func:`_sparse_batches` instead."""
     xb, yb, wb = X[idx], Y[idx], w[idx]
     if isinstance(xb, np.ndarray):
         return (lambda W: xb @ W), (lambda G: xb.T @ G), yb, wb, float(wb.sum())
     xb = xb.tocsr()
-    if single:
-        rows = np.repeat(np.arange(xb.shape[0], dtype=np.intp), np.diff(xb.indptr))
-        cols, vals, m, d = xb.indices.astype(np.intp), xb.data, xb.shape[0], xb.shape[1]
-
-        def forward(W: np.ndarray) -> np.ndarray:
-            return np.bincount(rows, weights=vals * W[cols], minlength=m)
-
-        def backward(G: np.ndarray) -> np.ndarray:
-            return np.bincount(cols, weights=vals * G[rows], minlength=d)
-        return forward, backward, yb, wb, float(wb.sum())
     xt = xb.T.tocsr()
     return (lambda W: np.asarray(xb @ W)), (lambda G: np.asarray(xt @ G)), yb, wb, float(wb.sum())
 
