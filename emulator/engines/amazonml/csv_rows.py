@@ -84,13 +84,11 @@ def _layout(data: bytes, ncols: int, contains_header: bool) -> _Layout | None:
     if raw.size and raw[-1] != 10:
         ends = np.append(ends, raw.size)
     begins = np.concatenate(([0], ends[:-1] + 1)) if ends.size else np.zeros(0, dtype=np.int64)
-    # per line (its bytes up to the next line): non-blank bytes and commas; every such
-    # segment is at least one byte long, so reduceat sums exactly the line's bytes
-    if begins.size:
-        filled = np.add.reduceat((~_BLANK[raw]).view(np.uint8), begins, dtype=np.int64)
-        commas = np.add.reduceat((raw == ord(",")).view(np.uint8), begins, dtype=np.int64)
-    else:
-        filled = commas = np.zeros(0, dtype=np.int64)
+    # per line (its bytes up to the next line): non-blank bytes and commas, counted by
+    # where the blank bytes and the commas fall between the line starts
+    bounds = np.append(begins, raw.size).astype(np.int64)
+    filled = np.diff(bounds) - np.diff(np.searchsorted(np.flatnonzero(_BLANK[raw]), bounds))
+    commas = np.diff(np.searchsorted(np.flatnonzero(raw == ord(",")), bounds))
     line_index = np.flatnonzero(filled > 0)
     del filled
     if contains_header and line_index.size:

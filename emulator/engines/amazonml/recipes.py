@@ -378,6 +378,13 @@ def _columns_from_frame(frame: pd.DataFrame, schema: DataSchema) -> dict[str, An
     return cols
 
 
+def _quantiles(values: np.ndarray, n: int) -> np.ndarray:
+    """The n-1 inner n-quantiles of ``values`` (NumPy's default method). The values are
+    sorted first: the same order statistics, but NumPy's selection of hundreds of them is
+    several times faster on sorted data."""
+    return np.quantile(np.sort(values), np.linspace(0, 1, n + 1)[1:-1])
+
+
 def _attribute(var: Var) -> str:
     """The attribute name of a raw variable (its key is the quoted name)."""
     return var.key[1:-1].replace("\\'", "'").replace("\\\\", "\\")
@@ -427,7 +434,7 @@ class FeaturePipeline:
         if op == "quantile_bin":
             if fitting and var.key not in self.params:
                 vals = x[~np.isnan(x)]
-                edges = (np.unique(np.quantile(vals, np.linspace(0, 1, var.n + 1)[1:-1]))
+                edges = (np.unique(_quantiles(vals, var.n))
                          if len(vals) else np.array([]))
                 self.params[var.key] = [float(e) for e in edges]
             edges = self._edges.get(var.key)
@@ -490,7 +497,7 @@ class FeaturePipeline:
         if op == "quantile_bin":
             if fitting and var.key not in self.params:
                 vals = x[~np.isnan(x)]
-                edges = (np.unique(np.quantile(vals, np.linspace(0, 1, var.n + 1)[1:-1]))
+                edges = (np.unique(_quantiles(vals, var.n))
                          if len(vals) else np.array([]))
                 self.params[var.key] = [float(e) for e in edges]
             return columns.quantile_bins(x, np.asarray(self.params[var.key], dtype=float))

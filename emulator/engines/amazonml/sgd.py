@@ -8,7 +8,7 @@ Decisions on [U]/conflicting items:
   (default L2 1e-6 when neither is given).  Unknown keys are rejected.
 * The echo (``validate_parameters``) contains the user keys (normalised) plus every
   default and ``"algorithm": "sgd"``; when L1 is given no L2 default is added.
-* Trainer: mini-batch SGD (batches of n/500 rows, 1..512) with AdaGrad per-coordinate
+* Trainer: mini-batch SGD (100 batches of n/100 rows per pass) with AdaGrad per-coordinate
   step sizes, at most
   ``maxPasses`` passes with early stop on convergence (relative loss change < 1e-5),
   iterate averaging over the last pass.  ``auto`` shuffles the rows once (fixed seed)
@@ -40,6 +40,9 @@ MAX_CLASSES = 100
 # a number (the default recipe): with the default L2 of 1e-6 such bins overfit linear
 # data (2,100 rows of make_regression: RMSE 12 % above ordinary least squares).
 CORRECTION_L2 = 0.15
+BATCHES_PER_PASS = 100
+"""Mini-batches per pass (of n/100 rows each, at least 1): the number of steps does not grow
+with the data, each step is one larger vectorised product."""
 DEFAULTS = {"sgd.maxPasses": "10", "sgd.maxMLModelSizeInBytes": "33554432", "sgd.shuffleType": "none"}
 _KEYS = ("sgd.maxPasses", "sgd.maxMLModelSizeInBytes", "sgd.shuffleType",
          "sgd.l1RegularizationAmount", "sgd.l2RegularizationAmount")
@@ -104,15 +107,18 @@ def _sgd(X: sp.csr_matrix | np.ndarray, Y: np.ndarray, w: np.ndarray, kind: str,
     n, d = X.shape
     k = Y.shape[1] if Y.ndim == 2 else 1
     order = np.random.default_rng(0).permutation(n) if shuffle else np.arange(n)
-    bs = int(np.clip(n // 500, 1, 512))
+    bs = max(1, n // BATCHES_PER_PASS)
     if n * d <= 20_000_000:
         X = X.toarray()  # small problems: dense slicing is much faster per step
     if k == 1:
         reg = (np.full(d, l2) if extra_l2 is None else l2 + extra_l2) if (l2 or extra_l2 is not None) else None
-        W1, b1 = _sgd_one_output([_batch(X, order[s:s + bs], Y, w, True) for s in range(0, n, bs)],
-                                 d, kind, passes, l1, reg)
+        if isinstance(X, np.ndarray):
+            batches = [_batch(X, order[s:s + bs], Y, w) for s in range(0, n, bs)]
+        else:
+            batches = _sparse_batches(X, order, bs, Y, w)
+        W1, b1 = _sgd_one_output(batches, d, kind, passes, l1, reg)
         return W1[:, None], np.array([b1])
-    batches = [_batch(X, order[s:s + bs], Y, w, False) for s in range(0, n, bs)]
+    batches = [_batch(X, order[s:s + bs], Y, w) for s in range(0, n, bs)]
     W = np.zeros((d, k))
     b = np.zeros(k)
     gW = np.full((d, k), 1e-8)
@@ -172,7 +178,8 @@ def _sgd_one_output(batches: list, d: int, kind: str, passes: int, l1: float, re
     logistic = kind == "logistic"
     prev_loss = np.inf
     avg_W, avg_b, avg_n = np.zeros(d), 0.0, 0
-    grad_sq = np.empty(d)
+    grad_sq = np.empty(d)  # scratch for the step's element-wise products
+    step = np.empty(d)
     for epoch in range(passes):
         total = 0.0
         sum_W, sum_b = np.zeros(d), 0.0
@@ -194,12 +201,15 @@ def _sgd_one_output(batches: list, d: int, kind: str, passes: int, l1: float, re
             grad_W /= wsum
             grad_b = float(g.sum()) / wsum
             if reg is not None:
-                grad_W += reg * W
+                np.multiply(reg, W, out=grad_sq)
+                grad_W += grad_sq
             np.multiply(grad_W, grad_W, out=grad_sq)
             gW += grad_sq
             gb += grad_b * grad_b
-            step = lr / np.sqrt(gW)
-            W -= step * grad_W
+            np.sqrt(gW, out=step)
+            np.divide(lr, step, out=step)
+            np.multiply(step, grad_W, out=grad_sq)
+            W -= grad_sq
             b -= lr / np.sqrt(gb) * grad_b
             if l1:
                 W = np.sign(W) * np.maximum(np.abs(W) - step * l1, 0.0)
@@ -213,25 +223,31 @@ def _sgd_one_output(batches: list, d: int, kind: str, passes: int, l1: float, re
     return avg_W / avg_n, avg_b / avg_n
 
 
-def _batch(X: sp.csr_matrix | np.ndarray, idx: np.ndarray, Y: np.ndarray, w: np.ndarray, single: bool
+def _sparse_batches(X: sp.csr_matrix, order: np.ndarray, bs: int, Y: np.ndarray, w: np.ndarray) -> list:
+    """The one-output mini-batches of a sparse ``X`` (rows visited in ``order``, ``bs`` at a
+    time), each as in :func:`_batch`: the rows are reordered once, every batch is a row slice
+    of them, and a step is SciPy's compiled CSR products (``rows @ W``, ``rows.T @ G``; the
+    same sums in the same order as a per-non-zero ``bincount``, a few times faster)."""
+    xo = X[order]
+    yo, wo = Y[order], w[order]
+    out = []
+    for s in range(0, len(order), bs):
+        xb = xo[s:s + bs]
+        xt = xb.T
+        wb = wo[s:s + bs]
+        out.append((xb.__matmul__, xt.__matmul__, yo[s:s + bs], wb, float(wb.sum())))
+    return out
+
+
+def _batch(X: sp.csr_matrix | np.ndarray, idx: np.ndarray, Y: np.ndarray, w: np.ndarray
            ) -> tuple[Callable[[np.ndarray], np.ndarray], Callable[[np.ndarray], np.ndarray], np.ndarray, np.ndarray, float]:
-    """One mini-batch: (rows @ W, rows.T @ G, targets, weights, weight sum); ``single``: W and
-    G are 1-D (one output). Sparse rows of a one-output model take NumPy's bincount over the batch's non-zeros (no per-step sparse
-    matrix objects); otherwise the batch's rows and their transpose are built once."""
+    """One mini-batch: (rows @ W, rows.T @ G, targets, weights, weight sum); the batch's
+    rows (and for sparse rows their transpose) are built once. Sparse one-output models
+    use :func:`_sparse_batches` instead."""
     xb, yb, wb = X[idx], Y[idx], w[idx]
     if isinstance(xb, np.ndarray):
         return (lambda W: xb @ W), (lambda G: xb.T @ G), yb, wb, float(wb.sum())
     xb = xb.tocsr()
-    if single:
-        rows = np.repeat(np.arange(xb.shape[0], dtype=np.intp), np.diff(xb.indptr))
-        cols, vals, m, d = xb.indices.astype(np.intp), xb.data, xb.shape[0], xb.shape[1]
-
-        def forward(W: np.ndarray) -> np.ndarray:
-            return np.bincount(rows, weights=vals * W[cols], minlength=m)
-
-        def backward(G: np.ndarray) -> np.ndarray:
-            return np.bincount(cols, weights=vals * G[rows], minlength=d)
-        return forward, backward, yb, wb, float(wb.sum())
     xt = xb.T.tocsr()
     return (lambda W: np.asarray(xb @ W)), (lambda G: np.asarray(xt @ G)), yb, wb, float(wb.sum())
 
