@@ -37,7 +37,7 @@ import bisect
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -408,18 +408,24 @@ class FeaturePipeline:
         self._edges: dict[str, np.ndarray] = {}  # quantile edges as arrays, per variable
 
     # -- evaluation of variables on columns
-    def _eval(self, var: Var, cols: dict[str, Any], n: int, cache: dict[str, Any], fitting: bool):
+    def _walk(self, var: Var, cols: dict[str, Any], n: int, cache: dict[str, Any],
+              apply: Callable[[Var, list], Any], no_text: Callable[[int], Any]):
+        """``var`` evaluated bottom-up over ``cols`` (memoised in ``cache``); ``apply`` computes
+        one step from its arguments, ``no_text`` stands for a text attribute absent from ``cols``."""
         if var.key in cache:
             return cache[var.key]
         if var.op == "raw":
             val = cols.get(_attribute(var))
             if val is None:
-                val = np.full(n, np.nan) if var.type in ("NUMERIC", "BINARY") else [""] * n
+                val = np.full(n, np.nan) if var.type in ("NUMERIC", "BINARY") else no_text(n)
         else:
-            args = [self._eval(c, cols, n, cache, fitting) for c in var.children]
-            val = self._apply(var, args, fitting)
+            val = apply(var, [self._walk(c, cols, n, cache, apply, no_text) for c in var.children])
         cache[var.key] = val
         return val
+
+    def _eval(self, var: Var, cols: dict[str, Any], n: int, cache: dict[str, Any], fitting: bool):
+        """``var`` over a few records given as lists (the one-record Predict path)."""
+        return self._walk(var, cols, n, cache, lambda v, args: self._apply(v, args, fitting), lambda k: [""] * k)
 
     def _apply(self, var: Var, args: list, fitting: bool):
         op, x = var.op, args[0]
@@ -472,17 +478,8 @@ class FeaturePipeline:
     # -- whole columns (fit / transform)
     def _column(self, var: Var, cols: dict[str, Any], n: int, cache: dict[str, Any], fitting: bool):
         """``var`` over all rows: a float array, :class:`Strings` or :class:`Tokens`."""
-        if var.key in cache:
-            return cache[var.key]
-        if var.op == "raw":
-            val = cols.get(_attribute(var))
-            if val is None:
-                val = np.full(n, np.nan) if var.type in ("NUMERIC", "BINARY") else columns.empty_strings(n)
-        else:
-            args = [self._column(c, cols, n, cache, fitting) for c in var.children]
-            val = self._apply_column(var, args, n, fitting)
-        cache[var.key] = val
-        return val
+        return self._walk(var, cols, n, cache, lambda v, args: self._apply_column(v, args, n, fitting),
+                          columns.empty_strings)
 
     def _apply_column(self, var: Var, args: list, n: int, fitting: bool):
         op, x = var.op, args[0]
