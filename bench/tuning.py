@@ -33,6 +33,7 @@ sys.path.insert(0, REPO)
 
 from clients.examples.review_corpus import splits  # noqa: E402
 from clients.testing import running_emulator  # noqa: E402
+from emulator import workers  # noqa: E402
 from emulator.config import Config  # noqa: E402
 from emulator.engines.tuning import make_strategy, parse_ranges  # noqa: E402
 from tests.sagemaker_helpers import BLAZINGTEXT_IMAGE, KNN_IMAGE, ROLE, channel, iris_split, training_request  # noqa: E402
@@ -60,6 +61,7 @@ def bench_parallel_tuning(emu, jobs: int, parallel: int) -> None:
                 channel("validation", f"s3://{bucket}/bt/validation/", "text/plain")]
     static = {"mode": "supervised", "epochs": "20", "min_count": "2"}
     name = f"bench-{uuid.uuid4().hex[:8]}"
+    workers.warm_up().join()  # the one-by-one jobs run with warm worker processes: so does the tuning job
     started = time.perf_counter()
     sm.create_hyper_parameter_tuning_job(
         HyperParameterTuningJobName=name,
@@ -99,10 +101,24 @@ def bench_parallel_tuning(emu, jobs: int, parallel: int) -> None:
           f"(server timestamps; as seen by the polling client {client_tuning_seconds:.1f} s vs "
           f"{client_sequential_seconds:.1f} s) (load average {os.getloadavg()[0]:.1f})")
     children = [c["TrainingJobName"] for c in children["TrainingJobSummaries"]]
+    logs = emu.client("logs")
     for label, names in (("tuning children", children), ("one by one", sequential)):
         print(f"    {label}: " + _phases([sm.describe_training_job(TrainingJobName=n) for n in names], parallel
-                                          if label == "tuning children" else None))
+                                          if label == "tuning children" else None)
+              + f"; of the training, fastText's own fit {statistics.mean(_fit_seconds(logs, n) for n in names):.2f} s")
     print(f"    one Bayesian suggestion after {len(configs) - 1} results: {_suggest_seconds(configs) * 1000:.0f} ms")
+
+
+def _fit_seconds(logs, job: str) -> float:
+    """The fastText fit's wall time, as the job logged it ("Total training time in seconds")."""
+    streams = logs.describe_log_streams(logGroupName="/aws/sagemaker/TrainingJobs", logStreamNamePrefix=f"{job}/")
+    for stream in streams["logStreams"]:
+        events = logs.get_log_events(logGroupName="/aws/sagemaker/TrainingJobs", logStreamName=stream["logStreamName"],
+                                     startFromHead=True)["events"]
+        for event in events:
+            if "Total training time in seconds:" in event["message"]:
+                return float(event["message"].rsplit(":", 1)[1])
+    return float("nan")
 
 
 def _server_seconds(job: dict) -> float:

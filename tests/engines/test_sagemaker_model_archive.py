@@ -97,3 +97,15 @@ def test_incompressible_models_are_stored_not_deflated() -> None:
     zeros = make_model_tar_gz({"model.bin": bytes(len(noise))})
     assert len(zeros) < len(noise) // 100  # compressible members are still compressed
     assert make_model_tar_gz({"model.bin": noise}) == make_model_tar_gz({"model.bin": noise})  # deterministic
+    assert stored[4:8] == zeros[4:8] == bytes(4)  # the gzip header's mtime is 0, not the current second
+
+
+def test_train_to_file_writes_the_same_archive_train_would(tmp_path, knn_archive: bytes) -> None:
+    """A job's worker packs the model.tar.gz itself (beside the training, as one file for the
+    server to store): byte for byte the archive of ``train`` + ``make_model_tar_gz``."""
+    rows = "\n".join(f"{i % 2},{i % 2 + 0.1 * (i % 5)},{1 - i % 2}" for i in range(40)).encode()
+    path = tmp_path / "model.tar.gz"
+    result = sm.train_to_file("knn", {"k": "3", "sample_size": "40", "predictor_type": "classifier"},
+                              {"train": Channel("train", "text/csv", [("train.csv", rows)])}, str(path))
+    assert result.model_files == {} and result.log_lines
+    assert path.read_bytes() == knn_archive

@@ -5,6 +5,8 @@ Facade:
     algorithm_from_image(image_uri) -> "knn" | "blazingtext" | "xgboost" | "linear-learner" | None
     metric_definitions(algorithm) -> [{"Name": ..., "Regex": ...}]
     train(algorithm, hyperparameters, channels, progress=None) -> TrainingResult
+    train_to_file(algorithm, hyperparameters, channels, model_path, progress=None) -> TrainingResult
+        (model.tar.gz written to ``model_path``; the result carries no model files)
     EARLY_STOPPING: the algorithms that report each epoch (round) to ``progress``
     make_model_tar_gz(model_files) -> bytes
     load_predictor(algorithm, model_tar_gz) -> Predictor (.invoke(body, content_type, accept,
@@ -14,6 +16,7 @@ Artefacts never use pickle (npz with allow_pickle=False + JSON, xgboost JSON, fa
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Protocol
 
@@ -22,7 +25,7 @@ from .metrics import metric_definitions
 
 __all__ = [
     "AlgorithmError", "Channel", "ModelError", "Predictor", "Progress", "EARLY_STOPPING", "TrainingResult", "ALGORITHMS",
-    "algorithm_from_image", "metric_definitions", "train", "load_predictor", "make_model_tar_gz",
+    "algorithm_from_image", "metric_definitions", "train", "train_to_file", "load_predictor", "make_model_tar_gz",
 ]
 
 ALGORITHMS = ("knn", "blazingtext", "xgboost", "linear-learner")
@@ -75,6 +78,18 @@ def train(algorithm: str, hyperparameters: dict[str, str] | None,
     if progress is not None and algorithm in EARLY_STOPPING:
         return _module(algorithm).train(hyperparameters or {}, channels or {}, progress=progress)
     return _module(algorithm).train(hyperparameters or {}, channels or {})
+
+
+def train_to_file(algorithm: str, hyperparameters: dict[str, str] | None, channels: dict[str, Channel],
+                  model_path: str, progress: Progress | None = None) -> TrainingResult:
+    """:func:`train`, then write the model.tar.gz to ``model_path`` where the training ran (a
+    job's worker process), so the model's bytes are packed beside the training, in parallel
+    with other jobs, and reach the caller as one file, not through a pipe; the result's
+    ``model_files`` is empty."""
+    result = train(algorithm, hyperparameters, channels, **({"progress": progress} if progress is not None else {}))
+    with open(model_path, "wb") as handle:
+        handle.write(make_model_tar_gz(result.model_files))
+    return dataclasses.replace(result, model_files={})
 
 
 def load_predictor(algorithm: str, model_tar_gz: bytes) -> Predictor:

@@ -327,7 +327,8 @@ def _zeroed_memory_env() -> dict[str, str]:
     set to 255 fills every allocation with ``255 ^ 0xff = 0``: the uninitialised rows start
     at zero, as in a fresh process, deterministically."""
     tunables = [t for t in os.environ.get("GLIBC_TUNABLES", "").split(":") if t and "malloc.perturb" not in t]
-    return {**os.environ, "GLIBC_TUNABLES": ":".join(tunables + ["glibc.malloc.perturb=255"])}
+    return {**os.environ, "GLIBC_TUNABLES": ":".join(tunables + ["glibc.malloc.perturb=255"]),
+            "OPENBLAS_NUM_THREADS": "1"}  # fastText needs no BLAS; NumPy's import then starts no thread
 
 
 def _with_retries(make_kwargs, func: str, out: str, tests: list[str], lr: float, log: Log):

@@ -5,6 +5,7 @@ parameters in and receives plain Python objects back.
 """
 from __future__ import annotations
 
+import gzip
 import io
 import json
 import math
@@ -206,7 +207,9 @@ def _gzip_level(model_files: dict[str, bytes]) -> int:
 def make_model_tar_gz(model_files: dict[str, bytes]) -> bytes:
     """Pack ``{name: bytes}`` into a deterministic gzip'ed tarball."""
     buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz", compresslevel=_gzip_level(model_files)) as tar:
+    # the gzip header's mtime too is 0 (tarfile's "w:gz" would stamp the current second)
+    with gzip.GzipFile(fileobj=buffer, mode="wb", compresslevel=_gzip_level(model_files), mtime=0) as zipped, \
+            tarfile.open(fileobj=zipped, mode="w") as tar:
         for name in sorted(model_files):
             data = model_files[name]
             info = tarfile.TarInfo(name=name)

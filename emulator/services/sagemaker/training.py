@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import os
+import tempfile
 import time
 from typing import Any, Callable
 
@@ -101,11 +103,13 @@ class TrainingJobRun:
             return None
         return limit - (_now() - started).total_seconds()
 
-    def _train(self, algorithm: str, hyperparameters: dict[str, str], channels: dict) -> engine.TrainingResult:
-        """The algorithm in a worker process; StopTrainingJob and MaxRuntimeInSeconds kill it at once."""
+    def _train(self, algorithm: str, hyperparameters: dict[str, str], channels: dict,
+               model_path: str) -> engine.TrainingResult:
+        """The algorithm in a worker process, which also packs the model.tar.gz into
+        ``model_path``; StopTrainingJob and MaxRuntimeInSeconds kill it at once."""
         remaining = self._remaining_runtime()
         try:
-            return self.jobs.work(engine.train, algorithm, hyperparameters, channels,
+            return self.jobs.work(engine.train_to_file, algorithm, hyperparameters, channels, model_path,
                                   cancel=lambda: self.name in self.state.stop_requested,
                                   timeout=None if remaining is None else max(0.01, remaining),
                                   on_wait=lambda: self.note(WAITING), on_start=lambda: self.note(TRAINING),
@@ -138,11 +142,14 @@ class TrainingJobRun:
             check_ranges(algorithm, job.get("HyperParameters"))
             channels = read_channels(self.s3, job.get("InputDataConfig", []))
             self.transition(TRAINING)
-            result = self._train(algorithm, job.get("HyperParameters", {}), channels)
-            self.log_lines.extend(result.log_lines)
-            self.transition(UPLOADING)
-            artifact = f"{job['OutputDataConfig']['S3OutputPath'].rstrip('/')}/{self.name}/output/model.tar.gz"
-            self.s3.put_uri(artifact, engine.make_model_tar_gz(result.model_files))
+            with tempfile.TemporaryDirectory(prefix="emulator-model-") as scratch:
+                model_path = os.path.join(scratch, "model.tar.gz")
+                result = self._train(algorithm, job.get("HyperParameters", {}), channels, model_path)
+                self.log_lines.extend(result.log_lines)
+                self.transition(UPLOADING)
+                artifact = f"{job['OutputDataConfig']['S3OutputPath'].rstrip('/')}/{self.name}/output/model.tar.gz"
+                with open(model_path, "rb") as handle:
+                    self.s3.put_uri(artifact, handle.read())
             if result.stopped_early:
                 self.finish("Stopped", STOPPED_EARLY, artifact=artifact, metrics=result.metrics)
             else:
