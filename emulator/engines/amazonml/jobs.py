@@ -28,17 +28,31 @@ def load_data_source(files: list[tuple[str, bytes]], schema: DataSchema, rearran
     return dataset, compute_statistics(dataset) if with_statistics else None
 
 
-def load_data_source_files(inputs: list[ParsedFile | tuple[str, bytes]], schema: DataSchema,
-                           rearrangement: str | None, with_statistics: bool, split_names: list[str] | None = None,
-                           known_buckets: list[np.ndarray | None] | None = None, return_parsed: bool = True
+def load_data_source_files(inputs: list[ParsedFile | tuple[str, bytes] | tuple[str, bytes, str | None]],
+                           schema: DataSchema, rearrangement: str | None, with_statistics: bool,
+                           split_names: list[str] | None = None, known_buckets: list[np.ndarray | None] | None = None,
+                           return_parsed: bool = True, dataset_directory: str | None = None
                            ) -> tuple[Dataset, dict[str, Any] | None, list[ParsedFile | None], list[np.ndarray] | None]:
-    """:func:`load_data_source` of files given as (name, bytes) or already parsed (a
-    :class:`ParsedFile` of an earlier data source of the same bytes and schema), with each
-    file's random-split buckets when known. Returns the dataset, its statistics, the files
-    it parsed (None for those given parsed, or all None without ``return_parsed``) and each
-    file's random-split buckets (None for other splits), so the caller can keep them."""
+    """:func:`load_data_source` of files given as (name, bytes[, directory]) or already
+    parsed (a :class:`ParsedFile` of an earlier data source of the same bytes and schema),
+    with each file's random-split buckets when known. Returns the dataset, its statistics,
+    the files it parsed (None for those given parsed, or all None without
+    ``return_parsed``) and each file's random-split buckets (None for other splits), so the
+    caller can keep them.
+
+    A file given with a directory has its parsed columns written there, and
+    ``dataset_directory`` receives the data set's (:mod:`.stored`): what is returned then
+    pickles as paths, and the next job memory-maps the columns."""
     split = parse_rearrangement(rearrangement)
-    parsed = [item if isinstance(item, ParsedFile) else parse_file(item[0], item[1], schema) for item in inputs]
+    parsed = []
+    for item in inputs:
+        if isinstance(item, ParsedFile):
+            parsed.append(item)
+            continue
+        one = parse_file(item[0], item[1], schema)
+        if len(item) > 2 and item[2] is not None:
+            one.store_in(item[2])
+        parsed.append(one)
     per_file = None
     buckets = None
     if split is not None and split.strategy == "random":
@@ -48,8 +62,11 @@ def load_data_source_files(inputs: list[ParsedFile | tuple[str, bytes]], schema:
                     for k, name, p in zip(known, names, parsed)]
         buckets = np.concatenate(per_file) if per_file else np.zeros(0, dtype=np.uint8)
     dataset = select_dataset(parsed, schema, split, split_names, buckets)
+    statistics = compute_statistics(dataset) if with_statistics else None
+    if dataset_directory is not None:
+        dataset.store_in(dataset_directory)
     fresh = [None if isinstance(item, ParsedFile) or not return_parsed else p for item, p in zip(inputs, parsed)]
-    return dataset, compute_statistics(dataset) if with_statistics else None, fresh, per_file
+    return dataset, statistics, fresh, per_file
 
 
 def train(dataset: Dataset, model_type: str, parameters: dict[str, str] | None,

@@ -9,12 +9,13 @@ from emulator.aws.s3 import S3Object, S3Store
 from emulator.context import RequestContext
 from emulator.engines import lazy
 from emulator.engines.amazonml.errors import DataProcessingError
+from emulator.scratch import SCRATCH
 
 from .common import (JOBS, Kind, check_s3_uri, delete_object, describe_objects, engine_input, get_object, iam_user,
                      invalid, parse_schema, read_s3_text, replay, state_of, submit, update_object, wait, work)
 from .database_sources import (DatabaseQuery, connection_url, inferred_schema_text, part_names, stage_query,
                                staged_schema, staging_prefix)
-from .parsed_files import PARSED_FILES, schema_layout
+from .parsed_files import directory_size, schema_layout
 from .state import DataSource, MachineLearningState
 
 _ENGINE = "emulator.engines.amazonml"
@@ -49,24 +50,36 @@ def _load(ctx: RequestContext, state: MachineLearningState, ds: DataSource, s3: 
 def load_files(ctx: RequestContext, state: MachineLearningState, ds: DataSource, bucket: str,
                objects: list[S3Object], split_names: list[str] | None = None) -> None:
     """Select and type the records of ``objects`` (in ``bucket``) by the data source's schema
-    and rearrangement, compute statistics (in a worker process), and end COMPLETED."""
+    and rearrangement, compute statistics (in a worker process), and end COMPLETED.
+
+    The worker keeps what it parsed and the data set in scratch directories (memory-mapped
+    by later jobs); the server holds their paths, and the directories go with the objects."""
+    kept = state.parsed_files
     keys = [(bucket, o.key, o.etag, schema_layout(ds.schema)) if o.etag else None for o in objects]
-    entries = [PARSED_FILES.get(key) if key is not None else None for key in keys]
+    entries = [kept.get(key) if key is not None else None for key in keys]
     split = parse_rearrangement(ds.rearrangement)
     random_split = split is not None and split.strategy == "random"
     names = split_names if split_names is not None else [o.key for o in objects]
     known = [e.buckets.get((split.seed, name)) if e is not None and random_split else None
              for e, name in zip(entries, names)]
-    inputs = [e.parsed if e is not None else (o.key, o.data) for e, o in zip(entries, objects)]
-    dataset, statistics, parsed, buckets = work(
-        ctx, ds, f"{JOBS}:load_data_source_files", inputs, ds.schema, ds.rearrangement, ds.compute_statistics,
-        split_names, known)
+    inputs = [e.parsed if e is not None else (o.key, o.data, SCRATCH.new_directory("parsed"))
+              for e, o in zip(entries, objects)]
+    directory = SCRATCH.new_directory("dataset")
+    try:
+        dataset, statistics, parsed, buckets = work(
+            ctx, ds, f"{JOBS}:load_data_source_files", inputs, ds.schema, ds.rearrangement, ds.compute_statistics,
+            split_names, known, True, directory)
+    except BaseException:
+        for item in [directory, *(i[2] for i in inputs if isinstance(i, tuple))]:
+            SCRATCH.remove(item)
+        raise
+    SCRATCH.own(dataset, dataset.store_directory)
     for i, key in enumerate(keys):
-        if key is None:
-            continue
         if parsed[i] is not None:
-            PARSED_FILES.put(key, parsed[i], parsed[i].nbytes)
-        entry = PARSED_FILES.get(key)
+            SCRATCH.own(parsed[i], parsed[i].store_directory)
+            if key is not None:
+                kept.put(key, parsed[i], directory_size(parsed[i].store_directory))
+        entry = kept.get(key) if key is not None else None
         if entry is not None and buckets is not None and known[i] is None:
             entry.buckets[(split.seed, names[i])] = buckets[i]
     with state.lock:
@@ -108,7 +121,7 @@ def _query(service: str, identifier: str, db: dict[str, Any], spec: dict[str, An
 
 
 def _release(ds: DataSource) -> None:
-    ds.dataset = None
+    ds.dataset = None  # its scratch directory goes with the last reference (a running job's)
 
 
 class DataSourceOperations:
