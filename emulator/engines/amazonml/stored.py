@@ -50,6 +50,7 @@ class _Writer:
             out: dict[str, Any] = {"categorical": self.array(np.asarray(value.codes))}
             if _is_text_list(categories):
                 out["categories"] = categories
+                out["categories_dtype"] = "str" if str(value.categories.dtype) == "str" else "object"
             else:
                 out["categories_inline"] = self._inline(np.asarray(value.categories, dtype=object))
             return out
@@ -76,7 +77,8 @@ def _decode(spec: Any, load: Any, inline: list[Any]) -> Any:
     if "frame" in spec:
         return pd.DataFrame({name: _decode(item, load, inline) for name, item in spec["frame"]})
     if "categorical" in spec:
-        categories = (pd.Index(spec["categories"], dtype=object) if "categories" in spec
+        categories = (pd.Index(spec["categories"], dtype=spec.get("categories_dtype", "object"))
+                      if "categories" in spec
                       else pd.Index(inline[spec["categories_inline"]], dtype=object))
         return pd.Categorical.from_codes(np.asarray(load(spec["categorical"]["npy"])), categories=categories)
     if "dict" in spec:
