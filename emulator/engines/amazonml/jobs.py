@@ -28,12 +28,13 @@ def load_data_source(files: list[tuple[str, bytes]], schema: DataSchema, rearran
     return dataset, compute_statistics(dataset) if with_statistics else None
 
 
-def load_data_source_files(inputs: list[ParsedFile | tuple[str, bytes] | tuple[str, bytes, str | None]],
+def load_data_source_files(inputs: list[ParsedFile | tuple[str, bytes | str] | tuple[str, bytes | str, str | None]],
                            schema: DataSchema, rearrangement: str | None, with_statistics: bool,
                            split_names: list[str] | None = None, known_buckets: list[np.ndarray | None] | None = None,
                            return_parsed: bool = True, dataset_directory: str | None = None
                            ) -> tuple[Dataset, dict[str, Any] | None, list[ParsedFile | None], list[np.ndarray] | None]:
-    """:func:`load_data_source` of files given as (name, bytes[, directory]) or already
+    """:func:`load_data_source` of files given as (name, bytes or the path of a file
+    holding them[, directory]) or already
     parsed (a :class:`ParsedFile` of an earlier data source of the same bytes and schema),
     with each file's random-split buckets when known. Returns the dataset, its statistics,
     the files it parsed (None for those given parsed, or all None without
@@ -49,7 +50,12 @@ def load_data_source_files(inputs: list[ParsedFile | tuple[str, bytes] | tuple[s
         if isinstance(item, ParsedFile):
             parsed.append(item)
             continue
-        one = parse_file(item[0], item[1], schema)
+        content = item[1]
+        if isinstance(content, str):  # a file the caller wrote for this job
+            with open(content, "rb") as source:
+                content = source.read()
+        one = parse_file(item[0], content, schema)
+        del content
         if len(item) > 2 and item[2] is not None:
             one.store_in(item[2])
         parsed.append(one)
