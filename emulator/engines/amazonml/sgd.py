@@ -228,15 +228,25 @@ def _sparse_batches(X: sp.csr_matrix, order: np.ndarray, bs: int, Y: np.ndarray,
     time), each as in :func:`_batch`: the rows are reordered once, every batch is a row slice
     of them, and a step is SciPy's compiled CSR products (``rows @ W``, ``rows.T @ G``; the
     same sums in the same order as a per-non-zero ``bincount``, a few times faster)."""
-    xo = X[order]
+    identity = bool(len(order)) and bool((order == np.arange(len(order))).all())
+    xo = X if identity else X[order]
     yo, wo = Y[order], w[order]
     out = []
     for s in range(0, len(order), bs):
-        xb = xo[s:s + bs]
+        xb = _row_slice(xo, s, s + bs)
         xt = xb.T
         wb = wo[s:s + bs]
         out.append((xb.__matmul__, xt.__matmul__, yo[s:s + bs], wb, float(wb.sum())))
     return out
+
+
+def _row_slice(X: sp.csr_matrix, start: int, stop: int) -> sp.csr_matrix:
+    """Rows ``start:stop`` of a CSR matrix sharing its data and indices (a view: the
+    same stored entries in the same order as SciPy's slicing copy)."""
+    stop = min(stop, X.shape[0])
+    lo, hi = int(X.indptr[start]), int(X.indptr[stop])
+    return sp.csr_matrix((X.data[lo:hi], X.indices[lo:hi], X.indptr[start:stop + 1] - lo),
+                         shape=(stop - start, X.shape[1]), copy=False)
 
 
 def _batch(X: sp.csr_matrix | np.ndarray, idx: np.ndarray, Y: np.ndarray, w: np.ndarray
