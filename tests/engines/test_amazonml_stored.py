@@ -102,7 +102,9 @@ def test_memory_mapped_data_set_trains_the_identical_model(tmp_path) -> None:
 def test_to_bytes_round_trips_without_pickle(tmp_path) -> None:
     dataset, _, _, _ = load_data_source_files([(FILE_NAME, csv(500))], SCHEMA, SPLIT, False, None, None, False,
                                               str(tmp_path / "ds"))
-    data = pickle.loads(pickle.dumps(dataset)).to_bytes()
+    mapped = pickle.loads(pickle.dumps(dataset))
+    data = mapped.to_bytes()
+    assert "frame" not in vars(mapped)  # read for the bytes only
     with np.load(__import__("io").BytesIO(data), allow_pickle=False) as archive:  # no object arrays inside
         assert "header" in archive.files
     back = Dataset.from_bytes(data)

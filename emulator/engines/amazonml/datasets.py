@@ -66,7 +66,10 @@ class Dataset(Stored):
                 "invalid_record_count": self.invalid_record_count, "size_in_bytes": self.size_in_bytes,
                 "number_of_files": self.number_of_files, "invalid_examples": list(self.invalid_examples),
                 "invalid_by_attribute": dict(self.invalid_by_attribute)}
-        return pack({"frame": self.frame, "origins": self.origins, "layout": self.layout}, meta)
+        # a stored data set is read for these bytes only (the server keeps its paths)
+        values = (self.load_stored() if self.store_directory and "frame" not in vars(self)
+                  else {"frame": self.frame, "origins": self.origins, "layout": self.layout})
+        return pack(values, meta)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> "Dataset":
