@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import warnings
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -142,7 +143,9 @@ def _digests_in_parts(template: bytes, values: list[int], parts: int) -> bytes:
     for i in range(1, parts):
         try:
             read_end, write_end = os.pipe()
-            pid = os.fork()
+            with warnings.catch_warnings():  # Python 3.12+ warns about forking with threads: the
+                warnings.simplefilter("ignore", DeprecationWarning)  # child only hashes and exits
+                pid = os.fork()
         except OSError:
             children.append((i, None, None))
             continue
