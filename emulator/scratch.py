@@ -4,13 +4,14 @@ Job workers write large intermediate results (e.g. the columns of a parsed Amazo
 data file or data set, see ``emulator.engines.amazonml.stored``) into a directory the
 server hands them, so that the next job's worker memory-maps them instead of receiving
 them pickled through the server. The directories live under one root made by
-``tempfile.mkdtemp`` (mode 0700) for this process; their names are random
+``tempfile.mkdtemp`` (mode 0700) for this process, ``aws-ml-emulator-scratch-<pid>-*``; their names are random
 (``<kind>-<uuid>``, ``kind`` a literal of our code), never built from a user string.
 
 A directory belongs to the server-side object that refers to it (:meth:`Scratch.own`):
 it is removed when that object is garbage-collected (a deleted data source, an evicted
-parse, a reset), and the whole root at exit (``atexit``, and ``python -m emulator``'s
-shutdown, which leaves by ``os._exit``).
+parse, a reset), the whole root at exit (``atexit``, and ``python -m emulator``'s
+shutdown, which leaves by ``os._exit``), and the root of a process that died without
+cleaning up (SIGKILL) when the next emulator makes its own.
 """
 
 from __future__ import annotations
@@ -38,9 +39,29 @@ class Scratch:
         """The root directory, created (0700) on first use and removed at exit."""
         with self._lock:
             if self._root is None or not os.path.isdir(self._root):
-                self._root = os.path.realpath(tempfile.mkdtemp(prefix=self.prefix))
+                self._remove_stale()
+                self._root = os.path.realpath(tempfile.mkdtemp(prefix=f"{self.prefix}{os.getpid()}-"))
                 atexit.register(shutil.rmtree, self._root, True)
             return self._root
+
+    def _remove_stale(self) -> None:
+        """Remove the roots of emulator processes that ended without cleaning up (SIGKILL):
+        ``<prefix><pid>-...`` whose process no longer exists."""
+        base = tempfile.gettempdir()
+        try:
+            names = os.listdir(base)
+        except OSError:
+            return
+        for name in names:
+            pid_text = name[len(self.prefix):].partition("-")[0] if name.startswith(self.prefix) else ""
+            if not pid_text.isdigit() or int(pid_text) == os.getpid():
+                continue
+            try:
+                os.kill(int(pid_text), 0)
+            except ProcessLookupError:
+                shutil.rmtree(os.path.join(base, name), ignore_errors=True)
+            except (PermissionError, OverflowError, ValueError):
+                pass
 
     def new_directory(self, kind: str) -> str:
         """A fresh directory path ``<root>/<kind>-<random hex>`` (not yet created)."""

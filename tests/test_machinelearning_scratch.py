@@ -106,6 +106,25 @@ def test_data_sets_live_in_scratch_files_removed_with_their_data_source_and_on_r
     wait_for(lambda: not any(os.path.exists(d) for d in mine), "every file of the reset state to go")
 
 
+def test_the_root_of_a_dead_process_is_removed_by_the_next(tmp_path) -> None:
+    import subprocess
+    import sys
+    import tempfile
+
+    child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = int(child.stdout)  # exited: its pid is free (reused within this test: practically never)
+    prefix = "aws-ml-emulator-scratch-sweep-"
+    stale = tempfile.mkdtemp(prefix=f"{prefix}{dead}-")
+    alive = tempfile.mkdtemp(prefix=f"{prefix}{os.getppid()}-")  # a live process's root stays
+    scratch = Scratch(prefix=prefix)
+    try:
+        assert scratch.root.startswith(os.path.join(os.path.realpath(tempfile.gettempdir()), f"{prefix}{os.getpid()}-"))
+        assert not os.path.exists(stale) and os.path.isdir(alive)
+    finally:
+        scratch.remove_all()
+        os.rmdir(alive)
+
+
 def test_scratch_removes_only_its_own_directories(tmp_path) -> None:
     scratch = Scratch(prefix="aws-ml-emulator-scratch-test-")
     try:
