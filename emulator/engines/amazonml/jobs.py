@@ -15,7 +15,7 @@ from .rearrangement import parse_rearrangement, row_buckets
 from .metrics import evaluate_with_insights
 from .model import TrainedModel
 from .schema import DataSchema
-from .sgd import train_model
+from .sgd import native_threadpools, train_model
 from .statistics import compute_statistics
 
 
@@ -91,3 +91,6 @@ def evaluation_metrics(model: TrainedModel, dataset: Dataset, baseline: float | 
 def batch_predictions(model: TrainedModel, dataset: Dataset, score_threshold: float) -> list[tuple[str, str]]:
     """(input file name, result CSV text) for every file of the data source."""
     return [(name, batch_prediction_csv(model, dataset, name, score_threshold)[0]) for name in dataset.layout]
+
+
+native_threadpools()  # inspected once in the worker forkserver (which preloads this module), inherited by every job
