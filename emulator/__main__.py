@@ -14,6 +14,7 @@ import urllib.request
 from werkzeug.serving import make_server
 
 from emulator import __version__, workers
+from emulator.scratch import SCRATCH
 from emulator.app import create_app, service_summary
 from emulator.config import Config, parse_databases
 from emulator.log_setup import LOG_FORMATS, configure_logging
@@ -175,6 +176,7 @@ def main(argv: list[str] | None = None) -> int:
         running = workers.stats()["running"]
         app.emulator.shutdown(wait_seconds=5.0)  # type: ignore[attr-defined]
         workers.shutdown()
+        SCRATCH.remove_all()  # job data kept in files between worker processes
         logging.getLogger("emulator").info("aws-ml-emulator stopped (%s); %d running job(s) ended", reason, running)
         logging.shutdown()
         sys.stdout.flush()

@@ -20,6 +20,15 @@ class S3Object:
     etag: str = ""
 
 
+@dataclass(frozen=True)
+class S3Head:
+    """One object's key, ETag and size, without its bytes."""
+
+    key: str
+    etag: str
+    size: int
+
+
 def split_s3_uri(uri: str) -> tuple[str, str]:
     """``s3://bucket/key`` -> (bucket, key); raises S3AccessError for anything else."""
     parsed = urlparse(uri)
@@ -68,6 +77,27 @@ class S3Store:
         if obj is None or not hasattr(obj, "value"):
             raise S3AccessError(f"The specified key does not exist: s3://{bucket}/{key}")
         return S3Object(key, bytes(obj.value), str(getattr(obj, "etag", "") or ""))
+
+    def head_object(self, bucket: str, key: str) -> S3Head:
+        """One object's key, ETag and size (its bytes are not read)."""
+        self._bucket(bucket)
+        obj = self._backend.get_object(bucket, key)
+        if obj is None or not hasattr(obj, "value"):
+            raise S3AccessError(f"The specified key does not exist: s3://{bucket}/{key}")
+        return S3Head(key, str(getattr(obj, "etag", "") or ""), int(getattr(obj, "size", 0) or 0))
+
+    def heads(self, uri: str) -> list[S3Head]:
+        """:meth:`read_location` without the bytes: the objects' keys, ETags and sizes."""
+        bucket, key = split_s3_uri(uri)
+        if not key.endswith("/") and key:
+            try:
+                return [self.head_object(bucket, key)]
+            except S3AccessError:
+                pass
+        found = [self.head_object(bucket, k) for k in self.list_keys(bucket, key) if not k.endswith("/")]
+        if not found:
+            raise S3AccessError(f"No objects found at {uri}")
+        return found
 
     def get_uri(self, uri: str) -> bytes:
         """Bytes of ``s3://bucket/key``."""

@@ -67,10 +67,14 @@ class _Layout:
 def _layout(data: bytes, ncols: int, contains_header: bool) -> _Layout | None:
     start = 3 if data.startswith(_BOM) else 0
     raw = np.frombuffer(data, dtype=np.uint8)[start:]
-    if _AWKWARD[raw].any():
+    # the control bytes (line ends, CR, tabs, the awkward ones) are few: find them once and
+    # classify them, instead of a table lookup over every byte
+    low = np.flatnonzero(raw < 0x20)
+    low_bytes = raw[low]
+    if _AWKWARD[low_bytes].any() or (raw == ord('"')).any():
         return None
-    ends = np.flatnonzero(raw == 10)
-    carriage = np.flatnonzero(raw == 13)
+    ends = low[low_bytes == 10]
+    carriage = low[low_bytes == 13]
     if carriage.size and not np.all(np.isin(carriage + 1, ends) | (carriage + 1 == raw.size)):
         return None  # a CR inside a line
     text = ""
@@ -87,7 +91,9 @@ def _layout(data: bytes, ncols: int, contains_header: bool) -> _Layout | None:
     # per line (its bytes up to the next line): non-blank bytes and commas, counted by
     # where the blank bytes and the commas fall between the line starts
     bounds = np.append(begins, raw.size).astype(np.int64)
-    filled = np.diff(bounds) - np.diff(np.searchsorted(np.flatnonzero(_BLANK[raw]), bounds))
+    blanks = (np.diff(np.searchsorted(np.flatnonzero(raw == ord(" ")), bounds))
+              + np.diff(np.searchsorted(low[_BLANK[low_bytes]], bounds)))
+    filled = np.diff(bounds) - blanks
     commas = np.diff(np.searchsorted(np.flatnonzero(raw == ord(",")), bounds))
     line_index = np.flatnonzero(filled > 0)
     del filled

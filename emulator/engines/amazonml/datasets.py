@@ -32,7 +32,8 @@ import pandas as pd
 from .csv_rows import read_rows, read_table
 from .errors import DataProcessingError
 from .rearrangement import parse_rearrangement, selection_mask
-from .schema import DataSchema
+from .schema import DataSchema, schema_from_dict
+from .stored import Stored, pack, unpack
 
 MAX_INVALID_RECORDS = 10_000
 BINARY_VALUES = {"1": 1.0, "y": 1.0, "yes": 1.0, "t": 1.0, "true": 1.0,
@@ -40,8 +41,9 @@ BINARY_VALUES = {"1": 1.0, "y": 1.0, "yes": 1.0, "t": 1.0, "true": 1.0,
 
 
 @dataclass
-class Dataset:
-    """Parsed, typed and rearranged data of one datasource."""
+class Dataset(Stored):
+    """Parsed, typed and rearranged data of one datasource (its rows, the file of each row
+    and each file's layout can live in files: :meth:`Stored.store_in`)."""
 
     frame: pd.DataFrame
     schema: DataSchema
@@ -55,6 +57,31 @@ class Dataset:
     invalid_examples: list[str] = field(default_factory=list)
     # selected rows rejected because of this attribute's value (wrong column counts are not attributable)
     invalid_by_attribute: dict[str, int] = field(default_factory=dict)
+
+    stored_fields = ("frame", "origins", "layout")
+
+    def to_bytes(self) -> bytes:
+        """Self-contained bytes (NumPy ``.npz`` and JSON, no pickle) for ``--data-dir``."""
+        meta = {"schema": self.schema.to_dict(), "total_record_count": self.total_record_count,
+                "invalid_record_count": self.invalid_record_count, "size_in_bytes": self.size_in_bytes,
+                "number_of_files": self.number_of_files, "invalid_examples": list(self.invalid_examples),
+                "invalid_by_attribute": dict(self.invalid_by_attribute)}
+        # a stored data set is read for these bytes only (the server keeps its paths)
+        values = (self.load_stored() if self.store_directory and "frame" not in vars(self)
+                  else {"frame": self.frame, "origins": self.origins, "layout": self.layout})
+        return pack(values, meta)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> "Dataset":
+        """The inverse of :meth:`to_bytes` (the data set in memory)."""
+        values, meta = unpack(data)
+        return cls(frame=values["frame"], schema=schema_from_dict(meta["schema"]),
+                   total_record_count=int(meta["total_record_count"]),
+                   invalid_record_count=int(meta["invalid_record_count"]), size_in_bytes=int(meta["size_in_bytes"]),
+                   number_of_files=int(meta["number_of_files"]), origins=values["origins"],
+                   layout={k: np.array(v) for k, v in values["layout"].items()},
+                   invalid_examples=list(meta["invalid_examples"]),
+                   invalid_by_attribute={k: int(v) for k, v in meta["invalid_by_attribute"].items()})
 
 
 # ---------------------------------------------------------------- cell typing
@@ -158,7 +185,7 @@ def coerce_frame(frame: pd.DataFrame, source: DataSchema, target: DataSchema) ->
 
 # ---------------------------------------------------------------- CSV reading
 @dataclass
-class ParsedFile:
+class ParsedFile(Stored):
     """One data file parsed and typed by a schema, before any rearrangement: every data
     row's validity (column count, quoting), byte offset and line number, and for the rows
     of the right shape one typed array per attribute (NUMERIC/BINARY: float64 with NaN;
@@ -175,6 +202,8 @@ class ParsedFile:
     typed: dict[str, Any]
     bad: dict[str, np.ndarray]
     bad_examples: dict[str, list[tuple[int, str]]]
+
+    stored_fields = ("valid", "offsets", "line_nos", "typed", "bad")
 
     @property
     def nbytes(self) -> int:

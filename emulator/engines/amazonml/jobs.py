@@ -15,7 +15,7 @@ from .rearrangement import parse_rearrangement, row_buckets
 from .metrics import evaluate_with_insights
 from .model import TrainedModel
 from .schema import DataSchema
-from .sgd import train_model
+from .sgd import native_threadpools, train_model
 from .statistics import compute_statistics
 
 
@@ -28,17 +28,37 @@ def load_data_source(files: list[tuple[str, bytes]], schema: DataSchema, rearran
     return dataset, compute_statistics(dataset) if with_statistics else None
 
 
-def load_data_source_files(inputs: list[ParsedFile | tuple[str, bytes]], schema: DataSchema,
-                           rearrangement: str | None, with_statistics: bool, split_names: list[str] | None = None,
-                           known_buckets: list[np.ndarray | None] | None = None, return_parsed: bool = True
+def load_data_source_files(inputs: list[ParsedFile | tuple[str, bytes | str] | tuple[str, bytes | str, str | None]],
+                           schema: DataSchema, rearrangement: str | None, with_statistics: bool,
+                           split_names: list[str] | None = None, known_buckets: list[np.ndarray | None] | None = None,
+                           return_parsed: bool = True, dataset_directory: str | None = None
                            ) -> tuple[Dataset, dict[str, Any] | None, list[ParsedFile | None], list[np.ndarray] | None]:
-    """:func:`load_data_source` of files given as (name, bytes) or already parsed (a
-    :class:`ParsedFile` of an earlier data source of the same bytes and schema), with each
-    file's random-split buckets when known. Returns the dataset, its statistics, the files
-    it parsed (None for those given parsed, or all None without ``return_parsed``) and each
-    file's random-split buckets (None for other splits), so the caller can keep them."""
+    """:func:`load_data_source` of files given as (name, bytes or the path of a file
+    holding them[, directory]) or already
+    parsed (a :class:`ParsedFile` of an earlier data source of the same bytes and schema),
+    with each file's random-split buckets when known. Returns the dataset, its statistics,
+    the files it parsed (None for those given parsed, or all None without
+    ``return_parsed``) and each file's random-split buckets (None for other splits), so the
+    caller can keep them.
+
+    A file given with a directory has its parsed columns written there, and
+    ``dataset_directory`` receives the data set's (:mod:`.stored`): what is returned then
+    pickles as paths, and the next job memory-maps the columns."""
     split = parse_rearrangement(rearrangement)
-    parsed = [item if isinstance(item, ParsedFile) else parse_file(item[0], item[1], schema) for item in inputs]
+    parsed = []
+    for item in inputs:
+        if isinstance(item, ParsedFile):
+            parsed.append(item)
+            continue
+        content = item[1]
+        if isinstance(content, str):  # a file the caller wrote for this job
+            with open(content, "rb") as source:
+                content = source.read()
+        one = parse_file(item[0], content, schema)
+        del content
+        if len(item) > 2 and item[2] is not None:
+            one.store_in(item[2])
+        parsed.append(one)
     per_file = None
     buckets = None
     if split is not None and split.strategy == "random":
@@ -48,8 +68,11 @@ def load_data_source_files(inputs: list[ParsedFile | tuple[str, bytes]], schema:
                     for k, name, p in zip(known, names, parsed)]
         buckets = np.concatenate(per_file) if per_file else np.zeros(0, dtype=np.uint8)
     dataset = select_dataset(parsed, schema, split, split_names, buckets)
+    statistics = compute_statistics(dataset) if with_statistics else None
+    if dataset_directory is not None:
+        dataset.store_in(dataset_directory)
     fresh = [None if isinstance(item, ParsedFile) or not return_parsed else p for item, p in zip(inputs, parsed)]
-    return dataset, compute_statistics(dataset) if with_statistics else None, fresh, per_file
+    return dataset, statistics, fresh, per_file
 
 
 def train(dataset: Dataset, model_type: str, parameters: dict[str, str] | None,
@@ -68,3 +91,6 @@ def evaluation_metrics(model: TrainedModel, dataset: Dataset, baseline: float | 
 def batch_predictions(model: TrainedModel, dataset: Dataset, score_threshold: float) -> list[tuple[str, str]]:
     """(input file name, result CSV text) for every file of the data source."""
     return [(name, batch_prediction_csv(model, dataset, name, score_threshold)[0]) for name in dataset.layout]
+
+
+native_threadpools()  # inspected once in the worker forkserver (which preloads this module), inherited by every job

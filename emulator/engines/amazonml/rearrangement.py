@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import warnings
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -104,13 +106,70 @@ def row_bucket(seed: str, file_name: str, offset: int) -> int:
     return int.from_bytes(digest[:8], "big") % 100
 
 
+PARALLEL_ROWS = 200_000
+"""From this many rows of one file, :func:`row_buckets` hashes parts in forked processes."""
+
+
 def row_buckets(seed: str, file_name: str, offsets: np.ndarray) -> np.ndarray:
-    """:func:`row_bucket` of many rows of one file at once (the same numbers): the first
-    8 bytes of each digest are gathered into one buffer and reduced by NumPy."""
-    prefix = f"{seed}\x00{file_name}\x00".encode("utf-8")
+    """:func:`row_bucket` of many rows of one file at once (the same numbers): one
+    ``hashlib`` call per row, the digests reduced by NumPy; large files are hashed in
+    parts on every available core (forked processes, results joined in order)."""
+    template = f"{seed}\x00{file_name}\x00".encode("utf-8").replace(b"%", b"%%") + b"%d"
+    values = offsets.tolist()
+    parts = min(_cores(), max(1, len(values) // (PARALLEL_ROWS // 2)))
+    digests = _digests_in_parts(template, values, parts) if parts > 1 else _digests(template, values)
+    heads = np.frombuffer(digests, dtype=np.uint8).reshape(-1, 32)[:, :8].copy().view(">u8").ravel()
+    return (heads % 100).astype(np.int64)
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def _digests(template: bytes, values: list[int]) -> bytes:
+    """The SHA-256 digests of ``template % value`` for every value, concatenated."""
     sha256 = hashlib.sha256
-    heads = b"".join([sha256(prefix + b"%d" % offset).digest()[:8] for offset in offsets.tolist()])
-    return (np.frombuffer(heads, dtype=">u8") % 100).astype(np.int64)
+    return b"".join([sha256(message).digest() for message in map(template.__mod__, values)])
+
+
+def _digests_in_parts(template: bytes, values: list[int], parts: int) -> bytes:
+    """:func:`_digests`, the first part here and each other part in a forked child that
+    writes its digests to a pipe (any failure: that part is computed here)."""
+    bounds = [len(values) * i // parts for i in range(parts + 1)]
+    children = []
+    for i in range(1, parts):
+        try:
+            read_end, write_end = os.pipe()
+            with warnings.catch_warnings():  # Python 3.12+ warns about forking with threads: the
+                warnings.simplefilter("ignore", DeprecationWarning)  # child only hashes and exits
+                pid = os.fork()
+        except OSError:
+            children.append((i, None, None))
+            continue
+        if pid == 0:  # the child: hash its part, write it, leave without any cleanup
+            code = 1
+            try:
+                os.close(read_end)
+                with os.fdopen(write_end, "wb") as out:
+                    out.write(_digests(template, values[bounds[i]:bounds[i + 1]]))
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(write_end)
+        children.append((i, pid, read_end))
+    chunks = [_digests(template, values[bounds[0]:bounds[1]])]
+    for i, pid, read_end in children:
+        data = b""
+        if pid is not None:
+            with os.fdopen(read_end, "rb") as source:
+                data = source.read()
+            os.waitpid(pid, 0)
+        expected = 32 * (bounds[i + 1] - bounds[i])
+        chunks.append(data if len(data) == expected else _digests(template, values[bounds[i]:bounds[i + 1]]))
+    return b"".join(chunks)
 
 
 def selection_mask(split: Splitting | None, file_names: Sequence[str], file_index: np.ndarray,

@@ -390,6 +390,13 @@ def _attribute(var: Var) -> str:
     return var.key[1:-1].replace("\\'", "'").replace("\\\\", "\\")
 
 
+def _joined(parts: list[np.ndarray], dtype: Any) -> np.ndarray:
+    """The parts concatenated; the list is emptied, so each part is freed once copied."""
+    joined = np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
+    parts.clear()
+    return joined
+
+
 class FeaturePipeline:
     """Turns typed rows into sparse feature matrices following a recipe.
 
@@ -567,24 +574,25 @@ class FeaturePipeline:
         cols = _columns_from_frame(frame, self.recipe.schema) if cache is None else {}
         cache = {} if cache is None else cache
         row_parts, col_parts, val_parts = [], [], []
+        # 32-bit indices when they fit (what SciPy would convert them to anyway): half the
+        # memory of the (row, feature) pairs, and no conversion copy
+        index = np.int32 if max(n, self.n_features) < np.iinfo(np.int32).max else np.int64
         for j, var in enumerate(self.recipe.outputs):
             vals = self._column(var, cols, n, cache, fitting=False)
             if var.type == "NUMERIC":
                 mean, std = self.numeric_stats[j]
                 z = (np.asarray(vals, dtype=float) - mean) / std
                 z[np.isnan(z)] = 0.0
-                row_parts.append(np.arange(n, dtype=np.int64))
-                col_parts.append(np.full(n, self._offsets[j], dtype=np.int64))
+                row_parts.append(np.arange(n, dtype=index))
+                col_parts.append(np.full(n, self._offsets[j], dtype=index))
                 val_parts.append(z)
             else:
                 rows, feats = columns.token_features(self._column_tokens(var, vals), self.vocab[j], self.n_features)
-                row_parts.append(rows)
-                col_parts.append(feats)
+                row_parts.append(rows.astype(index, copy=False))
+                col_parts.append(feats.astype(index, copy=False))
                 val_parts.append(np.ones(len(feats)))
-        rows = np.concatenate(row_parts) if row_parts else np.array([], dtype=np.int64)
-        return sp.csr_matrix((np.concatenate(val_parts) if val_parts else np.array([]),
-                              (rows, np.concatenate(col_parts) if col_parts else np.array([], dtype=np.int64))),
-                             shape=(n, self.n_features))
+        rows, feats, values = _joined(row_parts, index), _joined(col_parts, index), _joined(val_parts, np.float64)
+        return sp.csr_matrix((values, (rows, feats)), shape=(n, self.n_features))
 
     def record_features(self, typed: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
         """(feature indices, values) of one typed record (see datasets.coerce_record)."""

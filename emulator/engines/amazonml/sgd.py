@@ -27,7 +27,7 @@ from typing import Callable
 import numpy as np
 import scipy.sparse as sp
 from scipy.special import expit
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from .datasets import Dataset, rows_with_target
 from .errors import DataProcessingError, EngineInputError
@@ -228,15 +228,25 @@ def _sparse_batches(X: sp.csr_matrix, order: np.ndarray, bs: int, Y: np.ndarray,
     time), each as in :func:`_batch`: the rows are reordered once, every batch is a row slice
     of them, and a step is SciPy's compiled CSR products (``rows @ W``, ``rows.T @ G``; the
     same sums in the same order as a per-non-zero ``bincount``, a few times faster)."""
-    xo = X[order]
+    identity = bool(len(order)) and bool((order == np.arange(len(order))).all())
+    xo = X if identity else X[order]
     yo, wo = Y[order], w[order]
     out = []
     for s in range(0, len(order), bs):
-        xb = xo[s:s + bs]
+        xb = _row_slice(xo, s, s + bs)
         xt = xb.T
         wb = wo[s:s + bs]
         out.append((xb.__matmul__, xt.__matmul__, yo[s:s + bs], wb, float(wb.sum())))
     return out
+
+
+def _row_slice(X: sp.csr_matrix, start: int, stop: int) -> sp.csr_matrix:
+    """Rows ``start:stop`` of a CSR matrix sharing its data and indices (a view: the
+    same stored entries in the same order as SciPy's slicing copy)."""
+    stop = min(stop, X.shape[0])
+    lo, hi = int(X.indptr[start]), int(X.indptr[stop])
+    return sp.csr_matrix((X.data[lo:hi], X.indices[lo:hi], X.indptr[start:stop + 1] - lo),
+                         shape=(stop - start, X.shape[1]), copy=False)
 
 
 def _batch(X: sp.csr_matrix | np.ndarray, idx: np.ndarray, Y: np.ndarray, w: np.ndarray
@@ -250,6 +260,18 @@ def _batch(X: sp.csr_matrix | np.ndarray, idx: np.ndarray, Y: np.ndarray, w: np.
     xb = xb.tocsr()
     xt = xb.T.tocsr()
     return (lambda W: np.asarray(xb @ W)), (lambda G: np.asarray(xt @ G)), yb, wb, float(wb.sum())
+
+
+_THREADPOOLS: list[ThreadpoolController] = []
+
+
+def native_threadpools() -> ThreadpoolController:
+    """The process's native thread pools, inspected once (about 30 ms a time in a fresh
+    process); made when the worker forkserver imports this module, so every job's
+    worker inherits it."""
+    if not _THREADPOOLS:
+        _THREADPOOLS.append(ThreadpoolController())
+    return _THREADPOOLS[0]
 
 
 def train_model(dataset: Dataset, model_type: str, parameters: dict[str, str] | None,
@@ -307,7 +329,7 @@ def train_model(dataset: Dataset, model_type: str, parameters: dict[str, str] | 
     extra_l2 = CORRECTION_L2 * pipeline.correction_columns()
     # thousands of tiny products: BLAS threads only add hand-offs (on a busy CPU each one
     # waits for a time slice), so the loop runs on one thread
-    with threadpool_limits(1, user_api="blas"):
+    with native_threadpools().limit(limits=1, user_api="blas"):
         W, b = _sgd(X.tocsr(), Y, sw, kind, int(echo["sgd.maxPasses"]),
                     echo["sgd.shuffleType"].strip().lower() == "auto", l1, l2,
                     extra_l2 if extra_l2.any() else None)

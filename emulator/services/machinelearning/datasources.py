@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any, Callable
 from urllib.parse import urlparse
 
-from emulator.aws.s3 import S3Object, S3Store
+from emulator.aws.s3 import S3Head, S3Object, S3Store
 from emulator.context import RequestContext
 from emulator.engines import lazy
 from emulator.engines.amazonml.errors import DataProcessingError
+from emulator.scratch import SCRATCH
 
 from .common import (JOBS, Kind, check_s3_uri, delete_object, describe_objects, engine_input, get_object, iam_user,
                      invalid, parse_schema, read_s3_text, replay, state_of, submit, update_object, wait, work)
 from .database_sources import (DatabaseQuery, connection_url, inferred_schema_text, part_names, stage_query,
                                staged_schema, staging_prefix)
-from .parsed_files import PARSED_FILES, schema_layout
+from .parsed_files import directory_size, schema_layout
 from .state import DataSource, MachineLearningState
 
 _ENGINE = "emulator.engines.amazonml"
@@ -40,33 +42,68 @@ def _load(ctx: RequestContext, state: MachineLearningState, ds: DataSource, s3: 
     """Job: read the S3 data, select and type the records, compute statistics."""
     with state.lock:
         ds.start()
-    objects = [o for o in s3.read_location(ds.location_s3) if not o.key.endswith(".schema")]
-    if not objects:
+    heads = [o for o in s3.heads(ds.location_s3) if not o.key.endswith(".schema")]
+    if not heads:
         raise DataProcessingError(f"No data files found at {ds.location_s3}")
-    load_files(ctx, state, ds, urlparse(ds.location_s3).netloc, objects)
+    bucket = urlparse(ds.location_s3).netloc
+    load_files(ctx, state, ds, bucket, heads, lambda key: s3.get_object(bucket, key))
 
 
 def load_files(ctx: RequestContext, state: MachineLearningState, ds: DataSource, bucket: str,
-               objects: list[S3Object], split_names: list[str] | None = None) -> None:
-    """Select and type the records of ``objects`` (in ``bucket``) by the data source's schema
-    and rearrangement, compute statistics (in a worker process), and end COMPLETED."""
-    keys = [(bucket, o.key, o.etag, schema_layout(ds.schema)) if o.etag else None for o in objects]
-    entries = [PARSED_FILES.get(key) if key is not None else None for key in keys]
+               objects: list[S3Object] | list[S3Head], read: Callable[[str], S3Object] | None = None,
+               split_names: list[str] | None = None) -> None:
+    """Select and type the records of ``objects`` (in ``bucket``; heads are read by ``read``
+    unless their parse is kept) by the data source's schema and rearrangement, compute
+    statistics (in a worker process), and end COMPLETED.
+
+    The bytes reach the worker as a scratch file; the worker keeps what it parsed and the
+    data set in scratch directories (memory-mapped by later jobs): the server holds their
+    paths, and the directories go with the objects that hold them."""
+    kept = state.parsed_files
+    layout = schema_layout(ds.schema)
+    entries = [kept.get((bucket, o.key, o.etag, layout)) if o.etag else None for o in objects]
     split = parse_rearrangement(ds.rearrangement)
     random_split = split is not None and split.strategy == "random"
     names = split_names if split_names is not None else [o.key for o in objects]
     known = [e.buckets.get((split.seed, name)) if e is not None and random_split else None
              for e, name in zip(entries, names)]
-    inputs = [e.parsed if e is not None else (o.key, o.data) for e, o in zip(entries, objects)]
-    dataset, statistics, parsed, buckets = work(
-        ctx, ds, f"{JOBS}:load_data_source_files", inputs, ds.schema, ds.rearrangement, ds.compute_statistics,
-        split_names, known)
+    keys: list[tuple | None] = []
+    inputs: list[Any] = []
+    made: list[str] = []
+    try:
+        for entry, o in zip(entries, objects):
+            if entry is not None:
+                keys.append((bucket, o.key, o.etag, layout))
+                inputs.append(entry.parsed)
+                continue
+            whole = o if isinstance(o, S3Object) else read(o.key)
+            keys.append((bucket, whole.key, whole.etag, layout) if whole.etag else None)
+            made.append(SCRATCH.new_directory("input"))
+            os.makedirs(made[-1])
+            path = os.path.join(made[-1], "data")
+            with open(path, "wb") as sink:
+                sink.write(whole.data)
+            del whole
+            made.append(SCRATCH.new_directory("parsed"))
+            inputs.append((o.key, path, made[-1]))
+        made.append(SCRATCH.new_directory("dataset"))
+        dataset, statistics, parsed, buckets = work(
+            ctx, ds, f"{JOBS}:load_data_source_files", inputs, ds.schema, ds.rearrangement, ds.compute_statistics,
+            split_names, known, True, made[-1])
+    except BaseException:
+        for directory in made:
+            SCRATCH.remove(directory)
+        raise
+    for directory in made:
+        if os.path.basename(directory).startswith("input-"):
+            SCRATCH.remove(directory)
+    SCRATCH.own(dataset, dataset.store_directory)
     for i, key in enumerate(keys):
-        if key is None:
-            continue
         if parsed[i] is not None:
-            PARSED_FILES.put(key, parsed[i], parsed[i].nbytes)
-        entry = PARSED_FILES.get(key)
+            SCRATCH.own(parsed[i], parsed[i].store_directory)
+            if key is not None:
+                kept.put(key, parsed[i], directory_size(parsed[i].store_directory))
+        entry = kept.get(key) if key is not None else None
         if entry is not None and buckets is not None and known[i] is None:
             entry.buckets[(split.seed, names[i])] = buckets[i]
     with state.lock:
@@ -98,7 +135,7 @@ def _load_query(ctx: RequestContext, state: MachineLearningState, ds: DataSource
             ds.schema, ds.schema_text = schema, schema.to_json()
     bucket = urlparse(ds.location_s3).netloc
     objects = [s3.get_object(bucket, key) for key in staged.keys]
-    load_files(ctx, state, ds, bucket, objects, part_names(staged.keys))
+    load_files(ctx, state, ds, bucket, objects, None, part_names(staged.keys))
 
 
 def _query(service: str, identifier: str, db: dict[str, Any], spec: dict[str, Any]) -> DatabaseQuery:
@@ -108,7 +145,7 @@ def _query(service: str, identifier: str, db: dict[str, Any], spec: dict[str, An
 
 
 def _release(ds: DataSource) -> None:
-    ds.dataset = None
+    ds.dataset = None  # its scratch directory goes with the last reference (a running job's)
 
 
 class DataSourceOperations:

@@ -1,16 +1,19 @@
 """Parsed data files kept between data sources: the training and evaluation data sources
 of one S3 object (same key, same ETag, same schema) share one parse and one set of
-random-split hashes. Bounded (least recently used first out), in this process only."""
+random-split hashes. The parsed columns are files in a scratch directory (the server
+holds their paths; ``emulator.scratch``), removed when the entry leaves: bounded by
+their size on disk (least recently used first out), one cache per account and region."""
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
-MAX_BYTES = 384 * 1024 * 1024
-"""Memory the kept parses may hold at most (a larger parse is not kept)."""
+MAX_BYTES = 1024 * 1024 * 1024
+"""Bytes the kept parses may hold at most (a larger parse is not kept)."""
 
 
 @dataclass
@@ -54,7 +57,14 @@ class ParsedFiles:
             self._entries.clear()
 
 
-PARSED_FILES = ParsedFiles()
+def directory_size(directory: str | None) -> int:
+    """Bytes of the files directly in ``directory`` (0 for None or a missing directory)."""
+    if directory is None:
+        return 0
+    try:
+        return sum(entry.stat().st_size for entry in os.scandir(directory) if entry.is_file())
+    except OSError:
+        return 0
 
 
 def schema_layout(schema: Any) -> tuple:

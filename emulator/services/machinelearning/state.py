@@ -10,6 +10,8 @@ from typing import Any
 
 from emulator.lifecycle import job_status
 
+from .parsed_files import ParsedFiles
+
 
 def now() -> datetime:
     """Timezone-aware current time (the serialiser turns it into epoch seconds)."""
@@ -147,8 +149,11 @@ TABLES: dict[str, str] = {"DataSource": "data_sources", "MLModel": "models", "Ev
 class MachineLearningState:
     """Every Amazon ML object of one account and region."""
 
+    transient_fields = ("parsed_files",)
+
     def __init__(self) -> None:
         self.lock = threading.RLock()
+        self.parsed_files = ParsedFiles()  # parses shared by the data sources of one object
         self.data_sources: dict[str, DataSource] = {}
         self.models: dict[str, MLModel] = {}
         self.evaluations: dict[str, Evaluation] = {}
