@@ -13,7 +13,9 @@ import time
 import boto3
 import pytest
 
+from clients.testing import wait_until_healthy
 from tests.sagemaker_helpers import XGBOOST_IMAGE, channel, iris_split, training_request
+from tests.server_process import kill_group, start
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -27,8 +29,15 @@ def _free_port() -> int:
 def _start_with_a_running_job(log) -> tuple[subprocess.Popen, str]:  # noqa: ANN001 - a file
     port = _free_port()
     env = {**os.environ, "PYTHONPATH": ROOT, "EMULATOR_JOB_GRACE_SECONDS": "0"}
-    process = subprocess.Popen([sys.executable, "-m", "emulator", "--port", str(port)], cwd=ROOT, env=env,
-                               stdout=subprocess.DEVNULL, stderr=log)
+    process = start(["--port", str(port)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log)
+    try:
+        return process, _run_a_job(process, port)
+    except BaseException:
+        kill_group(process)
+        raise
+
+
+def _run_a_job(process: subprocess.Popen, port: int) -> str:
     url = f"http://127.0.0.1:{port}"
     session = boto3.session.Session(aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1")
     s3, sm = session.client("s3", endpoint_url=url), session.client("sagemaker", endpoint_url=url)
@@ -48,7 +57,7 @@ def _start_with_a_running_job(log) -> tuple[subprocess.Popen, str]:  # noqa: ANN
     while len(_descendants(process.pid)) < 3:  # resource tracker, forkserver, and the job's worker
         assert time.monotonic() < deadline
         time.sleep(0.1)
-    return process, url
+    return url
 
 
 @pytest.mark.parametrize("signals", [[signal.SIGTERM], [signal.SIGINT, signal.SIGINT]])
@@ -62,8 +71,9 @@ def test_signal_stops_the_server_and_its_jobs(signals: list[int], tmp_path) -> N
     try:
         process.wait(timeout=10)
     except subprocess.TimeoutExpired:
-        process.kill()
         pytest.fail("the emulator did not exit within 10 s")
+    finally:
+        kill_group(process)
     stderr = (tmp_path / "stderr").read_text()
     assert time.monotonic() - started < 10
     assert process.returncode == 0
@@ -77,12 +87,17 @@ def test_killed_server_leaves_no_worker_running(tmp_path) -> None:
     with open(tmp_path / "stderr", "w") as log:
         process, _ = _start_with_a_running_job(log)
     workers = _descendants(process.pid)
-    process.kill()
+    process.kill()  # the server alone, as kill -9 would
     process.wait()
     deadline = time.monotonic() + 5
-    while any(_running(pid) for pid in workers):
-        assert time.monotonic() < deadline, "a worker outlived the server"
-        time.sleep(0.1)
+    try:
+        while any(_running(pid) for pid in workers):
+            assert time.monotonic() < deadline, "a worker outlived the server"
+            time.sleep(0.1)
+    finally:
+        for pid in workers:  # a failure must not leave them running
+            if _running(pid):
+                os.kill(pid, signal.SIGKILL)
 
 
 def _descendants(pid: int) -> list[int]:
@@ -107,3 +122,66 @@ def _running(pid: int) -> bool:
             return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
+
+
+# ------------------------------------------------------------------ the stop always ends the process
+_STUCK_STOP = """
+import re, sys, threading, time
+from emulator.stopping import Stop, StopSignals
+
+stops = StopSignals(deadline_seconds=0.5, hard_deadline_seconds=int(sys.argv[2])).install()
+try:
+    stops.serving = True  # inside the try, as in emulator.__main__: from here a signal raises Stop
+    print("serving", flush=True)
+    while True:
+        time.sleep(0.05)
+except Stop:
+    if sys.argv[1] == "lock":  # the clean stop waits forever on a lock nobody will release
+        lock = threading.Lock()
+        lock.acquire()
+        lock.acquire()
+    else:  # ... or never gives the interpreter back (catastrophic backtracking in C)
+        re.match(r"(a+)+$", "a" * 64 + "b")
+"""
+
+
+@pytest.mark.parametrize("stuck, hard, status, message", [("lock", 5, 1, "did not finish within 0.5 s"),
+                                                          ("interpreter", 1, -signal.SIGALRM, "")])
+def test_a_stop_that_hangs_still_ends_the_process(stuck: str, hard: int, status: int, message: str) -> None:
+    """The first SIGTERM arms a watchdog (and, should it never run, the kernel's SIGALRM);
+    a second SIGTERM is ignored as before, so without them this process would run forever."""
+    process = subprocess.Popen([sys.executable, "-c", _STUCK_STOP, stuck, str(hard)], cwd=ROOT, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, start_new_session=True,
+                               env={**os.environ, "PYTHONPATH": ROOT})
+    try:
+        assert process.stdout.readline() == "serving\n"
+        process.send_signal(signal.SIGTERM)
+        if stuck == "lock":  # (a Python handler run in the other case would let the watchdog in)
+            time.sleep(0.1)
+            process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=20) == status
+        assert message in process.stderr.read()
+    finally:
+        kill_group(process)
+
+
+def test_sigterm_blocked_and_ignored_by_the_parent_still_stops_the_server(tmp_path) -> None:
+    """A server started by a process that blocks or ignores SIGTERM (both survive exec) takes
+    the signal back: it stops within 10 s, once, cleanly."""
+    port = _free_port()
+    launcher = ("import os, signal, sys\n"
+                "signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})\n"
+                "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+                "os.execv(sys.executable, [sys.executable, '-m', 'emulator', *sys.argv[1:]])\n")
+    with open(tmp_path / "stderr", "w") as log:
+        process = subprocess.Popen([sys.executable, "-c", launcher, "--port", str(port)], cwd=ROOT,
+                                   env={**os.environ, "PYTHONPATH": ROOT}, stdout=subprocess.DEVNULL, stderr=log,
+                                   start_new_session=True)
+    try:
+        wait_until_healthy(f"http://127.0.0.1:{port}", deadline_seconds=60)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+    finally:
+        kill_group(process)
+    stopped = [line for line in (tmp_path / "stderr").read_text().splitlines() if "aws-ml-emulator stopped" in line]
+    assert len(stopped) == 1 and "(SIGTERM)" in stopped[0]
