@@ -18,7 +18,7 @@ from emulator.app import create_app, service_summary
 from emulator.config import Config, parse_databases
 from emulator.log_setup import LOG_FORMATS, configure_logging
 from emulator.persistence.disk import DATA_SYNC_MODES
-from emulator.stopping import Stop, StopSignals
+from emulator.stopping import StopSignals
 
 
 def _parser(base: Config) -> argparse.ArgumentParser:
@@ -165,11 +165,9 @@ def main(argv: list[str] | None = None) -> int:
     print(banner(config, server.server_port, service_summary(app.emulator)), flush=True)  # type: ignore[attr-defined]
     code = 0
     try:
-        stops.serving = True  # from here a signal raises Stop (before: it is seen just below)
-        if stops.signal_name is None:
+        stops.server = server  # from here a signal makes serve_forever return
+        if stops.signal_name is None:  # (one during start-up: stop at once)
             server.serve_forever()
-    except (Stop, KeyboardInterrupt):
-        pass
     finally:
         reason = stops.signal_name or "stopped"
         stops.begin(reason)  # whatever happens below, the process ends within the deadline

@@ -8,7 +8,9 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+import urllib.request
 
 import boto3
 import pytest
@@ -127,29 +129,46 @@ def _running(pid: int) -> bool:
 # ------------------------------------------------------------------ the stop always ends the process
 _STUCK_STOP = """
 import re, sys, threading, time
-from emulator.stopping import Stop, StopSignals
+from emulator.stopping import StopSignals
+
+
+class Server:  # serve_forever / shutdown, as socketserver's
+    def __init__(self):
+        self.stopped = threading.Event()
+
+    def serve_forever(self):
+        while not self.stopped.wait(0.05):
+            try:
+                time.sleep(0.01)  # a request: socketserver logs an Exception raised here and serves on
+            except Exception:
+                pass
+
+    def shutdown(self):
+        self.stopped.set()
+
 
 stops = StopSignals(deadline_seconds=0.5, hard_deadline_seconds=int(sys.argv[2])).install()
-try:
-    stops.serving = True  # inside the try, as in emulator.__main__: from here a signal raises Stop
-    print("serving", flush=True)
-    while True:
-        time.sleep(0.05)
-except Stop:
-    if sys.argv[1] == "lock":  # the clean stop waits forever on a lock nobody will release
-        lock = threading.Lock()
-        lock.acquire()
-        lock.acquire()
-    else:  # ... or never gives the interpreter back (catastrophic backtracking in C)
-        re.match(r"(a+)+$", "a" * 64 + "b")
+stops.server = server = Server()
+print("serving", flush=True)
+server.serve_forever()
+if sys.argv[1] == "lock":  # the clean stop waits forever on a lock nobody will release
+    lock = threading.Lock()
+    lock.acquire()
+    lock.acquire()
+elif sys.argv[1] == "interpreter":  # ... or never gives the interpreter back (catastrophic backtracking in C)
+    re.match(r"(a+)+$", "a" * 64 + "b")
+print("stopped cleanly", file=sys.stderr)
 """
 
 
-@pytest.mark.parametrize("stuck, hard, status, message", [("lock", 5, 1, "did not finish within 0.5 s"),
+@pytest.mark.parametrize("stuck, hard, status, message", [("no", 5, 0, "stopped cleanly"),
+                                                          ("lock", 5, 1, "did not finish within 0.5 s"),
                                                           ("interpreter", 1, -signal.SIGALRM, "")])
 def test_a_stop_that_hangs_still_ends_the_process(stuck: str, hard: int, status: int, message: str) -> None:
-    """The first SIGTERM arms a watchdog (and, should it never run, the kernel's SIGALRM);
-    a second SIGTERM is ignored as before, so without them this process would run forever."""
+    """The first SIGTERM stops serving, whatever the main thread is doing (here: inside a
+    request, where an exception would be swallowed), and arms a watchdog (and, should it
+    never run, the kernel's SIGALRM); a second SIGTERM changes nothing, so without them a
+    stuck stop would run for ever."""
     process = subprocess.Popen([sys.executable, "-c", _STUCK_STOP, stuck, str(hard)], cwd=ROOT, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True, start_new_session=True,
                                env={**os.environ, "PYTHONPATH": ROOT})
@@ -185,3 +204,39 @@ def test_sigterm_blocked_and_ignored_by_the_parent_still_stops_the_server(tmp_pa
         kill_group(process)
     stopped = [line for line in (tmp_path / "stderr").read_text().splitlines() if "aws-ml-emulator stopped" in line]
     assert len(stopped) == 1 and "(SIGTERM)" in stopped[0]
+
+
+def test_sigterm_while_requests_keep_arriving_stops_the_server(tmp_path) -> None:
+    """The signal often lands while the main thread starts a request's thread: the server
+    still stops (it used to log the stop as a failed request and serve on, deaf to SIGTERM)."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/_emulator/health"
+    with open(tmp_path / "stderr", "w") as log:
+        process = start(["--port", str(port)], cwd=ROOT, env={**os.environ, "PYTHONPATH": ROOT},
+                        stdout=subprocess.DEVNULL, stderr=log)
+    done = threading.Event()
+
+    def requests() -> None:
+        while not done.is_set():
+            try:
+                with urllib.request.urlopen(url, timeout=2) as response:
+                    response.read()
+            except Exception:  # noqa: BLE001 - refused or cut once it stops
+                time.sleep(0.01)
+
+    clients = [threading.Thread(target=requests, daemon=True) for _ in range(4)]
+    try:
+        wait_until_healthy(f"http://127.0.0.1:{port}", deadline_seconds=60)
+        for client in clients:
+            client.start()
+        time.sleep(0.5)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+    finally:
+        done.set()
+        kill_group(process)
+        for client in clients:
+            client.join(timeout=5)
+    stderr = (tmp_path / "stderr").read_text()
+    assert "Traceback" not in stderr
+    assert len([line for line in stderr.splitlines() if "aws-ml-emulator stopped (SIGTERM)" in line]) == 1
