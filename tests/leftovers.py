@@ -16,6 +16,7 @@ import signal
 import time
 import uuid
 from dataclasses import dataclass
+from typing import Callable
 
 MARKER = "AWS_ML_EMULATOR_TEST_SESSION"
 
@@ -124,7 +125,7 @@ def _reap(children: list[Proc]) -> None:
             pass
 
 
-def settle(find, grace_seconds: float) -> list[Proc]:  # noqa: ANN001 - one of the finders above
+def settle(find: Callable[[], list[Proc]], grace_seconds: float) -> list[Proc]:
     """``find()``, given ``grace_seconds`` for processes already on their way out to go."""
     found = find()
     deadline = time.monotonic() + grace_seconds
