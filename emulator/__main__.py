@@ -19,6 +19,7 @@ from emulator.app import create_app, service_summary
 from emulator.config import Config, parse_databases
 from emulator.log_setup import LOG_FORMATS, configure_logging
 from emulator.persistence.disk import DATA_SYNC_MODES
+from emulator.stopping import StopSignals
 
 
 def _parser(base: Config) -> argparse.ArgumentParser:
@@ -118,27 +119,16 @@ def start_background(argv: list[str], config: Config, deadline_seconds: float = 
                 break
         except OSError:
             time.sleep(0.1)
-    else:
-        print(f"aws-ml-emulator did not answer within {deadline_seconds:.0f} s; see {log_path}", file=sys.stderr)
+    else:  # never leave behind a server nobody knows the PID of
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        print(f"aws-ml-emulator did not answer within {deadline_seconds:.0f} s (stopped it); see {log_path}",
+              file=sys.stderr)
         return 1
     print(f"aws-ml-emulator running in the background on {url} (PID {process.pid}; stop it with: kill {process.pid})")
     print(f"  log:       {log_path}")
     print(f"  clients:   eval \"$(python -m clients{'' if url == 'http://127.0.0.1:4599' else ' ' + url})\"")
     return 0
-
-
-class _Stop(Exception):
-    """Raised in the main thread by SIGINT / SIGTERM."""
-
-    def __init__(self, signal_name: str) -> None:
-        super().__init__(signal_name)
-        self.signal_name = signal_name
-
-
-def _on_signal(signum: int, _frame: object) -> None:
-    for sig in (signal.SIGINT, signal.SIGTERM):  # a second signal changes nothing: we are already stopping
-        signal.signal(sig, signal.SIG_IGN)
-    raise _Stop(signal.Signals(signum).name)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -153,35 +143,50 @@ def main(argv: list[str] | None = None) -> int:
     if "--background" in argv:
         return start_background(argv, config)
     configure_logging(config.log_level, config.log_format)
+    stops = StopSignals().install()  # before loading --data-dir: a signal during start-up stops it too
     try:
         app = create_app(config)
     except Exception as exc:  # an unusable --data-dir: say which file, never serve half a state
+        stops.uninstall()
         from emulator.persistence.disk import DataDirError
 
         if not isinstance(exc, (DataDirError, ValueError)):
             raise
         print(f"aws-ml-emulator: cannot start: {exc}", file=sys.stderr)
         return 2
-    server = make_server(config.host, config.port, app, threaded=True)
-    print(banner(config, server.server_port, service_summary(app.emulator)), flush=True)  # type: ignore[attr-defined]
-    signal.signal(signal.SIGINT, _on_signal)
-    signal.signal(signal.SIGTERM, _on_signal)
-    reason = "stopped"
+    except BaseException:
+        stops.uninstall()
+        raise
     try:
-        server.serve_forever()
-    except (_Stop, KeyboardInterrupt) as stop:
-        reason = getattr(stop, "signal_name", "SIGINT")
+        server = make_server(config.host, config.port, app, threaded=True)
+    except BaseException:  # the port is taken ...: close the data dir before saying so
+        app.emulator.shutdown()  # type: ignore[attr-defined]
+        stops.uninstall()
+        raise
+    print(banner(config, server.server_port, service_summary(app.emulator)), flush=True)  # type: ignore[attr-defined]
+    code = 0
+    try:
+        stops.server = server  # from here a signal makes serve_forever return
+        if stops.signal_name is None:  # (one during start-up: stop at once)
+            server.serve_forever()
     finally:
-        server.server_close()  # stop accepting requests
-        running = workers.stats()["running"]
-        app.emulator.shutdown(wait_seconds=5.0)  # type: ignore[attr-defined]
-        workers.shutdown()
-        SCRATCH.remove_all()  # job data kept in files between worker processes
-        logging.getLogger("emulator").info("aws-ml-emulator stopped (%s); %d running job(s) ended", reason, running)
-        logging.shutdown()
-        sys.stdout.flush()
-        sys.stderr.flush()
-    os._exit(0)  # never wait on a job thread still inside a library call
+        reason = stops.signal_name or "stopped"
+        stops.begin(reason)  # whatever happens below, the process ends within the deadline
+        try:
+            server.server_close()  # stop accepting requests
+            running = workers.stats()["running"]
+            app.emulator.shutdown(wait_seconds=5.0)  # type: ignore[attr-defined]
+            workers.shutdown()
+            SCRATCH.remove_all()  # job data kept in files between worker processes
+            logging.getLogger("emulator").info("aws-ml-emulator stopped (%s); %d running job(s) ended", reason, running)
+        except BaseException:  # noqa: BLE001 - still exit now, never wait on a job thread
+            logging.getLogger("emulator").exception("aws-ml-emulator stopped (%s); the clean stop failed", reason)
+            code = 1
+        finally:
+            logging.shutdown()
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)  # never wait on a job thread still inside a library call
 
 
 if __name__ == "__main__":

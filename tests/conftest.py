@@ -12,13 +12,44 @@ import pytest
 
 from clients.testing import RunningEmulator, running_emulator
 from emulator.config import Config
+from tests import leftovers
 
 os.environ.setdefault("SAGEMAKER_SUPPRESS_V2_WARNING", "1")
+leftovers.mark_session()  # every process the tests start carries it: see no_server_left_behind
 
 # The package's pytest plugin (fixtures mock_ml, aws_ml_emulator) comes from its pytest11
 # entry point once installed; a checkout used through PYTHONPATH loads it here instead.
 if not any(ep.name == "aws_ml_emulator" for ep in entry_points(group="pytest11")):
     pytest_plugins = ["clients.pytest_plugin"]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def no_server_left_behind(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After each test module (its fixtures torn down): no ``python -m emulator`` it started
+    may still run. A leftover is killed (its process group too) and fails the module's last test."""
+    yield
+    left = leftovers.settle(leftovers.leftover_servers, grace_seconds=3.0)
+    if left:
+        alive = leftovers.kill(left)
+        pytest.fail(f"{request.module.__name__} left {len(left)} emulator server(s) running, killed now"
+                    f"{' (still alive: ' + ', '.join(str(p.pid) for p in alive) + ')' if alive else ''}:\n"
+                    + "\n".join(map(str, left)), pytrace=False)
+
+
+@pytest.hookimpl(trylast=True)  # after the session's fixtures are torn down, also on -x
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The run fails if any process it started would outlive it (a server, a script, a
+    database, a browser ...); they are killed."""
+    left = leftovers.settle(leftovers.outliving, grace_seconds=5.0)
+    if not left:
+        return
+    alive = leftovers.kill(left)
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_sep("=", f"{len(left)} process(es) started by the tests outlived them, killed now", red=True)
+        for line in [*map(str, left), *(f"still alive after SIGKILL: {p}" for p in alive)]:
+            reporter.write_line(line, red=True)
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(scope="session")

@@ -10,11 +10,13 @@ import sys
 import time
 import urllib.request
 
+import pytest
 import yaml
 
 from emulator.__main__ import parse_args
 from emulator.config import DEFAULT_PORT, Config
 from emulator.docs import operations_table
+from tests.server_process import start, stop, wait_gone
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -48,8 +50,8 @@ def test_cli_starts_on_loopback_and_creates_the_data_dir(tmp_path) -> None:
     data_dir = tmp_path / "state"
     log_path = tmp_path / "emulator.log"
     with open(log_path, "w") as log:
-        process = subprocess.Popen([sys.executable, "-m", "emulator", "--port", str(port), "--data-dir", str(data_dir)],
-                                   stdout=log, stderr=subprocess.STDOUT, text=True)
+        process = start(["--port", str(port), "--data-dir", str(data_dir)], stdout=log, stderr=subprocess.STDOUT,
+                        text=True)
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -67,8 +69,7 @@ def test_cli_starts_on_loopback_and_creates_the_data_dir(tmp_path) -> None:
             local = listening.split()[3]
             assert local == f"127.0.0.1:{port}"
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        assert stop(process, timeout=10) == 0, "the emulator did not stop cleanly within 10 s of SIGTERM"
 
 
 def test_compose_runs_the_cli_on_its_port_with_a_volume_and_healthcheck() -> None:
@@ -139,5 +140,8 @@ def test_background_start_returns_once_the_server_answers(tmp_path) -> None:
         log = tmp_path / "state" / "aws-ml-emulator" / f"server-{port}.log"
         assert str(log) in result.stdout
         assert f"listening on http://127.0.0.1:{port}" in log.read_text()
-    finally:
+    finally:  # it is not our child: poll until it has gone, kill its group if it does not
         os.kill(pid, signal.SIGTERM)
+        if not wait_gone(pid, timeout=10):
+            os.killpg(pid, signal.SIGKILL)
+            pytest.fail("the background emulator did not exit within 10 s of SIGTERM")

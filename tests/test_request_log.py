@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -14,6 +13,8 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+
+from tests.server_process import start, stop
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -57,15 +58,13 @@ def json_server(tmp_path_factory: pytest.TempPathFactory):
     port = _free_port()
     log = tmp_path_factory.mktemp("server") / "server.log"
     with open(log, "w") as out:
-        process = subprocess.Popen([sys.executable, "-m", "emulator", "--port", str(port), "--log-format", "json"],
-                                   cwd=REPO, stdout=out, stderr=subprocess.STDOUT)
+        process = start(["--port", str(port), "--log-format", "json"], cwd=REPO, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_for(url, log, process)
         yield url, log
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        assert stop(process, timeout=10) == 0, "the emulator did not stop cleanly within 10 s of SIGTERM"
 
 
 def test_start_up_prints_url_data_dir_services_and_the_clients_hint(json_server) -> None:
