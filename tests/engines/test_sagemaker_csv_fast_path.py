@@ -126,3 +126,30 @@ def test_a_large_csv_payload_parses_the_same_and_keeps_the_python_errors() -> No
     assert same(channels.parse_features_payload(data, "text/csv"), python_parse(data))
     with pytest.raises(ModelError, match=r"row 11 has 3 columns, expected 4\."):
         channels.parse_features_payload("\n".join(lines[:10] + ["1,2,3"] + lines[10:]).encode(), "text/csv")
+
+
+def _rectangular_per_byte(codes, width: int) -> bool:
+    """The definition: running counts of commas and content bytes at every line end."""
+    cr, lf = codes == 13, codes == 10
+    ends = lf.copy()
+    ends[:-1] |= cr[:-1] & ~lf[1:]
+    ends[-1] = True
+    stops = np.flatnonzero(ends)
+    commas = np.concatenate(([0], np.cumsum(codes == 44)[stops]))
+    content = np.concatenate(([0], np.cumsum(~(cr | lf))[stops]))
+    per_line, filled = np.diff(commas), np.diff(content) > 0
+    return bool((per_line[filled] == width - 1).all())
+
+
+def test_the_line_shape_check_on_positions_equals_the_per_byte_definition() -> None:
+    """The rectangular check works on comma and line-break positions (not 8 bytes of running
+    count per byte of data); on every mix of cells, commas, LF, CRLF, bare CR and blank lines
+    it answers as the per-byte definition does."""
+    from emulator.engines.sagemaker.channels import _rectangular
+
+    rng = random.Random(7)
+    for _ in range(20_000):
+        data = bytes(rng.choice(b"1,,\r\n\n1") for _ in range(rng.randint(1, 12)))
+        codes = np.frombuffer(data, dtype=np.uint8)
+        for width in (1, 2, 3):
+            assert _rectangular(codes, width) == _rectangular_per_byte(codes, width), (data, width)
