@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable, TypeVar
 from urllib.parse import urlparse
+
+_T = TypeVar("_T")
 
 
 class S3AccessError(Exception):
@@ -70,34 +73,41 @@ class S3Store:
         """One object's bytes."""
         return self.get_object(bucket, key).data
 
-    def get_object(self, bucket: str, key: str) -> S3Object:
-        """One object's bytes and ETag."""
+    def _fake_key(self, bucket: str, key: str):  # noqa: ANN202 - moto's FakeKey
+        """moto's object at ``key``, or S3AccessError when the bucket or the key is missing."""
         self._bucket(bucket)
         obj = self._backend.get_object(bucket, key)
         if obj is None or not hasattr(obj, "value"):
             raise S3AccessError(f"The specified key does not exist: s3://{bucket}/{key}")
+        return obj
+
+    def get_object(self, bucket: str, key: str) -> S3Object:
+        """One object's bytes and ETag."""
+        obj = self._fake_key(bucket, key)
         return S3Object(key, bytes(obj.value), str(getattr(obj, "etag", "") or ""))
 
     def head_object(self, bucket: str, key: str) -> S3Head:
         """One object's key, ETag and size (its bytes are not read)."""
-        self._bucket(bucket)
-        obj = self._backend.get_object(bucket, key)
-        if obj is None or not hasattr(obj, "value"):
-            raise S3AccessError(f"The specified key does not exist: s3://{bucket}/{key}")
+        obj = self._fake_key(bucket, key)
         return S3Head(key, str(getattr(obj, "etag", "") or ""), int(getattr(obj, "size", 0) or 0))
 
-    def heads(self, uri: str) -> list[S3Head]:
-        """:meth:`read_location` without the bytes: the objects' keys, ETags and sizes."""
+    def _at_location(self, uri: str, fetch: Callable[[str, str], _T]) -> list[_T]:
+        """``fetch(bucket, key)`` of one object, or of every object under a prefix ending in
+        ``/`` (or a prefix with no exact object), in key order, folder markers skipped."""
         bucket, key = split_s3_uri(uri)
         if not key.endswith("/") and key:
             try:
-                return [self.head_object(bucket, key)]
+                return [fetch(bucket, key)]
             except S3AccessError:
                 pass
-        found = [self.head_object(bucket, k) for k in self.list_keys(bucket, key) if not k.endswith("/")]
+        found = [fetch(bucket, k) for k in self.list_keys(bucket, key) if not k.endswith("/")]
         if not found:
             raise S3AccessError(f"No objects found at {uri}")
         return found
+
+    def heads(self, uri: str) -> list[S3Head]:
+        """:meth:`read_location` without the bytes: the objects' keys, ETags and sizes."""
+        return self._at_location(uri, self.head_object)
 
     def get_uri(self, uri: str) -> bytes:
         """Bytes of ``s3://bucket/key``."""
@@ -105,16 +115,7 @@ class S3Store:
 
     def read_location(self, uri: str) -> list[S3Object]:
         """One object, or every object under a prefix ending in ``/`` (or a prefix with no exact object)."""
-        bucket, key = split_s3_uri(uri)
-        if not key.endswith("/") and key:
-            try:
-                return [self.get_object(bucket, key)]
-            except S3AccessError:
-                pass
-        objects = self.read_prefix(uri)
-        if not objects:
-            raise S3AccessError(f"No objects found at {uri}")
-        return objects
+        return self._at_location(uri, self.get_object)
 
     def read_prefix(self, uri: str) -> list[S3Object]:
         """Every object whose key starts with the URI's key, in key order (folder markers skipped)."""
