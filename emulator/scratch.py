@@ -23,7 +23,8 @@ import tempfile
 import threading
 import uuid
 import weakref
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 
 class Scratch:
@@ -68,6 +69,17 @@ class Scratch:
         if not kind.isidentifier():
             raise ValueError(f"not a directory kind: {kind!r}")
         return os.path.join(self.root, f"{kind}-{uuid.uuid4().hex}")
+
+    @contextmanager
+    def directory(self, kind: str) -> Iterator[str]:
+        """A fresh directory (:meth:`new_directory`, created) for one job step, removed
+        when the ``with`` block ends, however it ends."""
+        path = self.new_directory(kind)
+        os.makedirs(path)
+        try:
+            yield path
+        finally:
+            self.remove(path)
 
     def contains(self, directory: str) -> bool:
         """True when ``directory`` lies strictly inside the root."""

@@ -69,34 +69,30 @@ def load_files(ctx: RequestContext, state: MachineLearningState, ds: DataSource,
              for e, name in zip(entries, names)]
     keys: list[tuple | None] = []
     inputs: list[Any] = []
-    made: list[str] = []
+    kept_directories: list[str] = []  # the parses' and the data set's (owned by them on success)
     try:
-        for entry, o in zip(entries, objects):
-            if entry is not None:
-                keys.append((bucket, o.key, o.etag, layout))
-                inputs.append(entry.parsed)
-                continue
-            whole = o if isinstance(o, S3Object) else read(o.key)
-            keys.append((bucket, whole.key, whole.etag, layout) if whole.etag else None)
-            made.append(SCRATCH.new_directory("input"))
-            os.makedirs(made[-1])
-            path = os.path.join(made[-1], "data")
-            with open(path, "wb") as sink:
-                sink.write(whole.data)
-            del whole
-            made.append(SCRATCH.new_directory("parsed"))
-            inputs.append((o.key, path, made[-1]))
-        made.append(SCRATCH.new_directory("dataset"))
-        dataset, statistics, parsed, buckets = work(
-            ctx, ds, f"{JOBS}:load_data_source_files", inputs, ds.schema, ds.rearrangement, ds.compute_statistics,
-            split_names, known, True, made[-1])
+        with SCRATCH.directory("input") as input_directory:  # the objects' bytes, for this job only
+            for index, (entry, o) in enumerate(zip(entries, objects)):
+                if entry is not None:
+                    keys.append((bucket, o.key, o.etag, layout))
+                    inputs.append(entry.parsed)
+                    continue
+                whole = o if isinstance(o, S3Object) else read(o.key)
+                keys.append((bucket, whole.key, whole.etag, layout) if whole.etag else None)
+                path = os.path.join(input_directory, f"{index}")
+                with open(path, "wb") as sink:
+                    sink.write(whole.data)
+                del whole
+                kept_directories.append(SCRATCH.new_directory("parsed"))
+                inputs.append((o.key, path, kept_directories[-1]))
+            kept_directories.append(SCRATCH.new_directory("dataset"))
+            dataset, statistics, parsed, buckets = work(
+                ctx, ds, f"{JOBS}:load_data_source_files", inputs, ds.schema, ds.rearrangement,
+                ds.compute_statistics, split_names, known, True, kept_directories[-1])
     except BaseException:
-        for directory in made:
+        for directory in kept_directories:
             SCRATCH.remove(directory)
         raise
-    for directory in made:
-        if os.path.basename(directory).startswith("input-"):
-            SCRATCH.remove(directory)
     SCRATCH.own(dataset, dataset.store_directory)
     for i, key in enumerate(keys):
         if parsed[i] is not None:

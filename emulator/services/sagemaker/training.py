@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 import os
-import tempfile
 import time
 from typing import Any, Callable
 
@@ -18,6 +17,7 @@ from emulator.engines import sagemaker as engine
 from emulator.engines.sagemaker.ranges import check_ranges
 from emulator.jobs import SHUTDOWN_REASON, JobRunner
 from emulator.lifecycle import job_created, job_status
+from emulator.scratch import SCRATCH
 from emulator.services.sagemaker.channels import ChannelReadError, read_channels
 from emulator.services.sagemaker.errors import in_use, validation
 from emulator.services.sagemaker.listing import list_page
@@ -142,7 +142,7 @@ class TrainingJobRun:
             check_ranges(algorithm, job.get("HyperParameters"))
             channels = read_channels(self.s3, job.get("InputDataConfig", []))
             self.transition(TRAINING)
-            with tempfile.TemporaryDirectory(prefix="emulator-model-") as scratch:
+            with SCRATCH.directory("model") as scratch:
                 model_path = os.path.join(scratch, "model.tar.gz")
                 result = self._train(algorithm, job.get("HyperParameters", {}), channels, model_path)
                 self.log_lines.extend(result.log_lines)
