@@ -124,7 +124,7 @@ def test_parse_without_a_directory_is_returned_whole() -> None:
 @pytest.mark.parametrize("seed,name", [("s%d", "a%s.csv"), ("", "ü/x.csv")])
 def test_split_hashes_in_parts_equal_one_part(monkeypatch, seed: str, name: str) -> None:
     offsets = np.cumsum(np.random.default_rng(1).integers(1, 90, 6001))
-    monkeypatch.setattr(rearrangement, "_cores", lambda: 3)
+    monkeypatch.setattr(rearrangement, "available_cores", lambda: 3)
     monkeypatch.setattr(rearrangement, "PARALLEL_ROWS", 10**9)
     serial = row_buckets(seed, name, offsets)
     monkeypatch.setattr(rearrangement, "PARALLEL_ROWS", 1000)

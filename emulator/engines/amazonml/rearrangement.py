@@ -25,6 +25,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ..cores import available_cores
 from .errors import EngineInputError
 
 _SPLIT_KEYS = {"percentBegin", "percentEnd", "complement", "strategy", "strategyParams", "randomSeed"}
@@ -116,17 +117,10 @@ def row_buckets(seed: str, file_name: str, offsets: np.ndarray) -> np.ndarray:
     parts on every available core (forked processes, results joined in order)."""
     template = f"{seed}\x00{file_name}\x00".encode("utf-8").replace(b"%", b"%%") + b"%d"
     values = offsets.tolist()
-    parts = min(_cores(), max(1, len(values) // (PARALLEL_ROWS // 2)))
+    parts = min(available_cores(), max(1, len(values) // (PARALLEL_ROWS // 2)))
     digests = _digests_in_parts(template, values, parts) if parts > 1 else _digests(template, values)
     heads = np.frombuffer(digests, dtype=np.uint8).reshape(-1, 32)[:, :8].copy().view(">u8").ravel()
     return (heads % 100).astype(np.int64)
-
-
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
 
 
 def _digests(template: bytes, values: list[int]) -> bytes:

@@ -22,6 +22,7 @@ Decisions on [U]/conflicting items:
 """
 from __future__ import annotations
 
+import functools
 from typing import Callable
 
 import numpy as np
@@ -262,16 +263,12 @@ def _batch(X: sp.csr_matrix | np.ndarray, idx: np.ndarray, Y: np.ndarray, w: np.
     return (lambda W: np.asarray(xb @ W)), (lambda G: np.asarray(xt @ G)), yb, wb, float(wb.sum())
 
 
-_THREADPOOLS: list[ThreadpoolController] = []
-
-
+@functools.cache
 def native_threadpools() -> ThreadpoolController:
     """The process's native thread pools, inspected once (about 30 ms a time in a fresh
     process); made when the worker forkserver imports this module, so every job's
     worker inherits it."""
-    if not _THREADPOOLS:
-        _THREADPOOLS.append(ThreadpoolController())
-    return _THREADPOOLS[0]
+    return ThreadpoolController()
 
 
 def train_model(dataset: Dataset, model_type: str, parameters: dict[str, str] | None,

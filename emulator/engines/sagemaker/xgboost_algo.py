@@ -32,6 +32,7 @@ import warnings
 
 import numpy as np
 
+from ..cores import available_cores
 from .channels import (channel_format, parse_features_payload, read_labelled_csv, read_libsvm,
                        require_channel)
 from .common import AlgorithmError, Hyper, Log, ModelError, Progress, TrainingResult, base_content_type, dumps
@@ -113,15 +114,6 @@ def _custom_values(metrics, preds, y, objective):
     return out
 
 
-def _available_cores() -> int:
-    """Threads for training: the cores this process may use (OpenMP waits passively, see
-    ``emulator/_forkserver_init.py``, so idle threads never spin against other work)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):
-        return max(1, os.cpu_count() or 1)
-
-
 def _round_logger(log: Log):
     """An xgboost callback writing each boosting round's metrics as AWS logs them
     (``[3]#011train-auc:0.99#011validation-auc:0.98``) when the round ends, and
@@ -156,7 +148,9 @@ def train(hyperparameters: dict, channels: dict, progress: Progress | None = Non
     objective = hp.choice("objective", OBJECTIVES, "reg:squarederror")
     if objective == "reg:linear":
         objective = "reg:squarederror"
-    params: dict = {"objective": objective, "nthread": _available_cores()}
+    # threads for training: every core this process may use (OpenMP waits passively, see
+    # ``emulator/_forkserver_init.py``, so idle threads never spin against other work)
+    params: dict = {"objective": objective, "nthread": available_cores()}
     for name, (lo, hi) in FLOAT_PARAMS.items():
         value = hp.float(name, None, minimum=lo, maximum=hi)
         if value is not None:
