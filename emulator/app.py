@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+
 from flask import Flask, jsonify
 
 from emulator import __version__, workers
-from emulator.aws.moto_bridge import moto_wsgi_app
+from emulator.aws.moto_bridge import moto_wsgi_app, warm_job_backends
 from emulator.config import Config
 from emulator.engines import warm_state, warm_up
 from emulator.gateway import AwsGateway
@@ -44,8 +46,10 @@ def create_app(config: Config | None = None) -> Flask:
     app.config["EMULATOR"] = emulator
     app.emulator = emulator  # type: ignore[attr-defined]
     # after the first answer, in the background: moto's dispatcher (else built by the first
-    # S3 call), pandas/scikit-learn (else imported by the first job) and the job forkserver
-    warm = DeferredWarmUp([workers.warm_up, moto_wsgi_app, warm_up], delay=10.0)
+    # S3 call), pandas/scikit-learn (else imported by the first job), the job forkserver and
+    # a spare worker, and the moto backends a job writes to (else built by the first job)
+    warm = DeferredWarmUp([workers.warm_up, moto_wsgi_app, warm_up,
+                           functools.partial(warm_job_backends, emulator.config.region)], delay=10.0)
 
     @app.get("/_emulator/health")
     def health():  # noqa: ANN202

@@ -12,8 +12,10 @@ thread and hands the computation to :func:`run`::
 the server need not import the engine); its arguments and result are plain data that
 our own code produces (the child only ever returns engine output, never user bytes to
 unpickle). The child is forked from a pre-warmed *forkserver* (a clean process started
-once, which imports NumPy, pandas, scikit-learn and xgboost), so a small job starts in a
-few milliseconds, and never from the threaded server itself. The child runs in its own
+once, which imports NumPy, pandas, scikit-learn and xgboost), never from the threaded server
+itself; one such child is kept started ahead of need (:data:`SPARES`: set up, waiting for
+its job on a pipe), so a job starts at once and a new spare is forked while it runs. Every
+child runs one job and ends. The child runs in its own
 process group under an address-space cap (``RLIMIT_AS``): an allocation bomb ends as
 :class:`WorkerOutOfMemory`, never as the server's death. Cancel, timeout and
 :func:`shutdown` kill the whole group (grandchildren included) at once.
@@ -48,6 +50,9 @@ PRELOAD = ("emulator._forkserver_init", "emulator.workers", "emulator.engines.am
 """Modules the forkserver imports once, so that each job's child starts warm."""
 
 POLL_SECONDS = 0.05
+SPARES = 1
+"""Worker processes kept started and idle, each waiting for one job (its start-up is then
+off the job's path); refilled in the background as jobs take them."""
 WORKER_NAME = "emulator-worker-"
 WORKER_NICENESS = 10
 """Workers run at a lower CPU priority than the server, so API latency stays flat."""
@@ -105,6 +110,8 @@ class _Pool:
         self.waiting = 0
         self.closed = False
         self.context = _context()
+        self.spares: list[_Child] = []
+        self.refilling = False
 
 
 def _without_main(get_preparation_data: Callable[[str], dict]) -> Callable[[str], dict]:
@@ -151,30 +158,106 @@ def configure(memory_mb: int | None = None, max_processes: int | None = None) ->
 
 
 def stats() -> dict[str, int]:
-    """Running and waiting worker counts and the bounds (for health and tests)."""
+    """Running, waiting and spare worker counts and the bounds (for health and tests)."""
     with _POOL.lock:
-        return {"running": len(_POOL.running), "waiting": _POOL.waiting,
+        return {"running": len(_POOL.running), "waiting": _POOL.waiting, "spares": len(_POOL.spares),
                 "max_processes": _POOL.max_processes, "memory_mb": _POOL.memory_mb}
 
 
 def warm_up() -> threading.Thread:
-    """Start the forkserver (it imports :data:`PRELOAD`) in the background."""
-
-    def start() -> None:
-        try:
-            process = _POOL.context.Process(target=_noop, name=f"{WORKER_NAME}warm-up", daemon=True)
-            process.start()
-            process.join(120)
-        except Exception:  # reported again by the first real job
-            log.warning("worker processes could not start", exc_info=True)
-
-    thread = threading.Thread(target=start, name="worker-warm-up", daemon=True)
+    """Start the forkserver (it imports :data:`PRELOAD`) and a spare worker, in the
+    background; the thread ends once the spare is started."""
+    thread = threading.Thread(target=_add_spare, args=(True,), name="worker-warm-up", daemon=True)
     thread.start()
     return thread
 
 
 def _noop() -> None:
     return None
+
+
+class _Child:
+    """A started worker process and the parent's ends of its pipes: the job goes down
+    ``jobs``, the outcome (and progress reports) come up ``results``, answers to progress
+    reports go down ``answers``."""
+
+    def __init__(self, process: multiprocessing.process.BaseProcess, results: Any, jobs: Any, answers: Any) -> None:
+        self.process, self.results, self.jobs, self.answers = process, results, jobs, answers
+
+    def close_pipes(self) -> None:
+        for end in (self.results, self.jobs, self.answers):
+            try:
+                end.close()
+            except OSError:
+                pass
+
+    def discard(self) -> None:
+        """Kill the process (an unused spare) and close the pipes."""
+        _kill(self.process)
+        self.close_pipes()
+
+
+def _start_child(name: str) -> _Child:
+    """Fork a worker from the forkserver; it sets itself up and waits for its job."""
+    context = _POOL.context
+    results, results_end = context.Pipe(duplex=False)
+    jobs_end, jobs = context.Pipe(duplex=False)
+    answers_end, answers = context.Pipe(duplex=False)
+    process = context.Process(target=_child_main, args=(results_end, jobs_end, answers_end, os.getpid()),
+                              name=f"{WORKER_NAME}{name}", daemon=True)
+    try:
+        process.start()
+    except BaseException:
+        for end in (results, jobs, answers):
+            end.close()
+        raise
+    finally:
+        for end in (results_end, jobs_end, answers_end):
+            end.close()
+    return _Child(process, results, jobs, answers)
+
+
+def _add_spare(report: bool = False) -> None:
+    """Start one spare worker unless there are enough or the pool is closed."""
+    with _POOL.lock:
+        if _POOL.closed or len(_POOL.spares) >= SPARES:
+            _POOL.refilling = False
+            return
+    child = None
+    try:
+        child = _start_child("spare")
+    except Exception:  # the next job starts its own child (and reports a real failure)
+        (log.warning if report else log.debug)("worker processes could not start", exc_info=True)
+    with _POOL.lock:
+        _POOL.refilling = False
+        if child is not None and not _POOL.closed and len(_POOL.spares) < SPARES:
+            _POOL.spares.append(child)
+            child = None
+    if child is not None:
+        child.discard()
+
+
+def _refill() -> None:
+    """Start a spare in the background if one is missing."""
+    with _POOL.lock:
+        if _POOL.closed or _POOL.refilling or len(_POOL.spares) >= SPARES:
+            return
+        _POOL.refilling = True
+    threading.Thread(target=_add_spare, name="worker-spare", daemon=True).start()
+
+
+def _take_child(fn: Callable[..., Any] | str) -> _Child:
+    """A started spare (a new one is started in the background), else a new child."""
+    child = None
+    with _POOL.lock:
+        while _POOL.spares and child is None:
+            candidate = _POOL.spares.pop()
+            if candidate.process.is_alive():
+                child = candidate
+            else:
+                candidate.close_pipes()
+    _refill()
+    return child or _start_child(str(getattr(fn, "__name__", fn)))
 
 
 def _cancelled(cancel: Any) -> bool:
@@ -249,28 +332,24 @@ def _acquire(cancel: Any, on_wait: Callable[[], None] | None, deadline: float | 
 def _run_child(fn: Callable[..., Any] | str, args: tuple, kwargs: dict, limit_mb: int, deadline: float | None,
                timeout: float | None, cancel: Any, progress: Callable[[Any], bool] | None = None) -> Any:
     placeholder = -threading.get_ident()
-    receiver, sender = _POOL.context.Pipe(duplex=False)
-    answers, answer_sender = _POOL.context.Pipe(duplex=False) if progress is not None else (None, None)
-    process = _POOL.context.Process(target=_child_main,
-                                    args=(sender, fn, args, kwargs, limit_mb, os.getpid(), answers),
-                                    name=f"{WORKER_NAME}{getattr(fn, '__name__', fn)}", daemon=True)
     try:
-        process.start()
+        child = _take_child(fn)
     except BaseException:
         with _POOL.lock:
             _POOL.running.pop(placeholder, None)
-        if answer_sender is not None:
-            answer_sender.close()
         raise
-    finally:
-        sender.close()
-        if answers is not None:
-            answers.close()
+    process = child.process
     with _POOL.lock:
         _POOL.running.pop(placeholder, None)
         _POOL.running[process.pid] = process
         closed = _POOL.closed
+    message = None
     try:
+        try:
+            child.jobs.send((fn, args, kwargs, limit_mb, progress is not None))
+        except (BrokenPipeError, ConnectionError, EOFError, OSError):
+            pass  # the child died before its job: reported below as a crash
+        child.jobs.close()
         while True:
             if closed or _POOL.closed:
                 raise WorkerCancelled("the emulator is shutting down")
@@ -278,25 +357,27 @@ def _run_child(fn: Callable[..., Any] | str, args: tuple, kwargs: dict, limit_mb
                 raise WorkerCancelled()
             if deadline is not None and time.monotonic() > deadline:
                 raise WorkerTimeout(timeout or 0.0)
-            if receiver.poll(POLL_SECONDS):
+            if child.results.poll(POLL_SECONDS):
                 try:
-                    message = receiver.recv()
+                    message = child.results.recv()
                 except (EOFError, OSError):
                     message = None
                 if message is not None and message[0] == "progress" and progress is not None:
-                    _answer(answer_sender, _ask(progress, message[1]))
+                    _answer(child.answers, _ask(progress, message[1]))
+                    message = None
                     continue
                 break
             if not process.is_alive():
-                message = receiver.recv() if receiver.poll(0) else None
+                message = child.results.recv() if child.results.poll(0) else None
                 break
     finally:
-        receiver.close()
-        if answer_sender is not None:
-            answer_sender.close()
-        _kill(process)
+        child.close_pipes()
         with _POOL.lock:
             _POOL.running.pop(process.pid, None)
+        if message is None:
+            _kill(process)
+        else:  # the outcome is in: the child's exit (and its group's) need not delay the job
+            threading.Thread(target=_kill, args=(process,), name="worker-reap", daemon=True).start()
     return _outcome(message, process, limit_mb)
 
 
@@ -358,7 +439,10 @@ def shutdown(wait_seconds: float = 2.0) -> int:
     with _POOL.lock:
         _POOL.closed = True
         processes = [p for p in _POOL.running.values() if p is not None]
+        spares, _POOL.spares = _POOL.spares, []
         _POOL.lock.notify_all()
+    for spare in spares:
+        spare.discard()
     for process in processes:
         _kill(process)
     deadline = time.monotonic() + wait_seconds
@@ -418,8 +502,8 @@ class _Reporter:
             return False  # the parent is gone; it kills this process anyway
 
 
-def _child_main(sender: Any, fn: Callable[..., Any] | str, args: tuple, kwargs: dict, limit_mb: int,
-                server_pid: int, answers: Any = None) -> None:
+def _child_main(results: Any, jobs: Any, answers: Any, server_pid: int) -> None:
+    """A worker: set itself up, wait for one job on ``jobs``, run it, send the outcome."""
     try:
         os.setpgid(0, 0)
     except OSError:
@@ -431,9 +515,18 @@ def _child_main(sender: Any, fn: Callable[..., Any] | str, args: tuple, kwargs: 
         pass
     threading.Thread(target=_watch_server, args=(server_pid,), name="server-watch", daemon=True).start()
     os.environ.setdefault("OMP_NUM_THREADS", str(max(1, os.cpu_count() or 1)))
+    try:
+        fn, args, kwargs, limit_mb, with_progress = jobs.recv()
+    except (EOFError, OSError):
+        return  # an unused spare: the server closed its end
+    except BaseException as exc:  # noqa: BLE001 - an argument that does not unpickle here
+        _send(results, ("crash", f"the job could not start: {type(exc).__name__}: {exc}"[:2000]))
+        return
+    finally:
+        jobs.close()
     _limit_memory(limit_mb)
-    if answers is not None:
-        kwargs = {**kwargs, "progress": _Reporter(sender, answers)}
+    if with_progress:
+        kwargs = {**kwargs, "progress": _Reporter(results, answers)}
     try:
         message: tuple[str, Any] = ("ok", _resolve(fn)(*args, **kwargs))
     except MemoryError as exc:
@@ -444,10 +537,10 @@ def _child_main(sender: Any, fn: Callable[..., Any] | str, args: tuple, kwargs: 
         else:
             message = ("raise", _portable(exc))
     try:
-        _send(sender, message)
+        _send(results, message)
     finally:
         try:
-            sender.close()
+            results.close()
         except OSError:
             pass
 

@@ -110,3 +110,49 @@ def test_openmp_in_workers_waits_passively() -> None:
     # set in the forkserver before xgboost loads libgomp: idle threads sleep, never spin
     assert "OMP_WAIT_POLICY" not in os.environ or os.environ["OMP_WAIT_POLICY"] == "PASSIVE"
     assert workers.run(tasks.openmp_environment) == ("PASSIVE", True)
+
+
+def _spare_pids(deadline_s: float = 10) -> list[int]:
+    """The started spare workers' PIDs, once the background refill has started one."""
+    deadline = time.monotonic() + deadline_s
+    while not workers.stats()["spares"]:
+        assert time.monotonic() < deadline, "no spare worker was started"
+        time.sleep(0.02)
+    return [child.process.pid for child in workers._POOL.spares]
+
+
+def test_the_next_job_runs_in_a_worker_started_before_it() -> None:
+    first = workers.run(tasks.own_pid)
+    spares = _spare_pids()
+    assert first not in spares
+    second = workers.run(tasks.own_pid)
+    assert second in spares  # the spare took the job: its start-up was off the job's path
+    assert second not in _spare_pids()  # one job per process: a new spare replaces it
+    deadline = time.monotonic() + 5
+    while _alive(first) or _alive(second):  # and every process that ran a job is gone
+        assert time.monotonic() < deadline, "a worker outlived its job"
+        time.sleep(0.02)
+
+
+def test_a_spare_takes_the_memory_cap_of_its_job() -> None:
+    workers.run(tasks.add, 1, 1)
+    _spare_pids()  # started under the fixture's 256 MB cap ...
+    workers.configure(memory_mb=1024)
+    assert workers.run(tasks.allocate, 512) == 512 * 1024 * 1024  # ... runs under its job's
+    _spare_pids()
+    workers.configure(memory_mb=256)
+    with pytest.raises(workers.WorkerOutOfMemory):
+        workers.run(tasks.allocate, 512)
+
+
+def test_shutdown_kills_the_spare_and_refuses_work() -> None:
+    workers.run(tasks.add, 1, 1)
+    spares = _spare_pids()
+    try:
+        workers.shutdown(wait_seconds=1)
+        assert workers.stats()["spares"] == 0
+        assert not any(_alive(pid) for pid in spares)
+        with pytest.raises(workers.WorkerCancelled):
+            workers.run(tasks.add, 1, 1)
+    finally:
+        workers.configure()  # open again for the other tests

@@ -46,3 +46,7 @@ def openmp_environment() -> tuple[str | None, bool]:
     loaded when the job started, i.e. in the forkserver, which set the policy first."""
     loaded = "xgboost" in sys.modules
     return os.environ.get("OMP_WAIT_POLICY"), loaded
+
+
+def own_pid() -> int:
+    return os.getpid()

@@ -55,6 +55,20 @@ def moto_wsgi_app() -> Callable[..., Iterable[bytes]]:
     return _MOTO_APP[0]
 
 
+def warm_job_backends(region: str) -> None:
+    """Build the moto backends every job writes to (S3, CloudWatch Logs and metrics) for
+    the default account and ``region``: each costs tens of milliseconds the first time
+    (moto loads its region list), which the first training job or data source would pay."""
+    from emulator.aws.identity import DEFAULT_ACCOUNT_ID
+    from emulator.aws.logs import LogWriter
+    from emulator.aws.metrics import MetricWriter
+    from emulator.aws.s3 import S3Store
+
+    S3Store(DEFAULT_ACCOUNT_ID)
+    LogWriter(DEFAULT_ACCOUNT_ID, region)
+    MetricWriter(DEFAULT_ACCOUNT_ID, region)
+
+
 @functools.lru_cache(maxsize=None)
 def moto_implements(service_name: str, operation_name: str) -> bool:
     """True when moto has a handler for the operation of a provider-backed service."""
