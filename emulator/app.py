@@ -14,6 +14,7 @@ from emulator.gateway import AwsGateway
 from emulator.home import HomePage
 from emulator.persistence.routes import register_snapshot_routes
 from emulator.persistence.wsgi import PersistingApp
+from emulator.scratch import SCRATCH
 from emulator.protocol.models import service_model
 from emulator.request_log import RequestLog
 from emulator.runtime import Emulator
@@ -47,9 +48,11 @@ def create_app(config: Config | None = None) -> Flask:
     app.emulator = emulator  # type: ignore[attr-defined]
     # after the first answer, in the background: moto's dispatcher (else built by the first
     # S3 call), pandas/scikit-learn (else imported by the first job), the job forkserver and
-    # a spare worker, and the moto backends a job writes to (else built by the first job)
+    # a spare worker, and what the first job would otherwise build: the moto backends a job
+    # writes to, the scratch root (and the sweep of dead emulators' roots)
     warm = DeferredWarmUp([workers.warm_up, moto_wsgi_app, warm_up,
-                           functools.partial(warm_job_backends, emulator.config.region)], delay=10.0)
+                           functools.partial(warm_job_backends, emulator.config.region),
+                           SCRATCH.prepare], delay=10.0)
 
     @app.get("/_emulator/health")
     def health():  # noqa: ANN202

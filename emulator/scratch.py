@@ -45,6 +45,10 @@ class Scratch:
                 atexit.register(shutil.rmtree, self._root, True)
             return self._root
 
+    def prepare(self) -> None:
+        """Make the root now (start-up warm-up) rather than in the first job."""
+        _ = self.root
+
     def _remove_stale(self) -> None:
         """Remove the roots of emulator processes that ended without cleaning up (SIGKILL):
         ``<prefix><pid>-...`` whose process no longer exists."""
