@@ -383,4 +383,6 @@ def rows_with_target(frame: pd.DataFrame, target: str, model_type: str) -> pd.Da
         keep = column.astype(str).str.len().to_numpy() > 0
     else:
         keep = ~np.isnan(column.to_numpy(dtype=float))
+    if keep.all():  # no copy of the whole frame (memory-mapped columns stay so)
+        return frame
     return frame[keep].reset_index(drop=True)
