@@ -235,15 +235,16 @@ def _typed_categories(values: pd.Categorical, attr_type: str) -> tuple[Any, np.n
             np.zeros(len(codes), dtype=bool), [])
 
 
-def parse_file(name: str, content: bytes, schema: DataSchema) -> ParsedFile:
-    """Read and type one CSV file (raises DataProcessingError for a line that is not UTF-8)."""
+def parse_file(name: str, content: bytes, schema: DataSchema, path: str | None = None) -> ParsedFile:
+    """Read and type one CSV file (raises DataProcessingError for a line that is not UTF-8);
+    ``content`` may be a read-only memory map of the file at ``path``."""
     names = schema.names
     numeric = {a.name for a in schema.attributes if a.type == "NUMERIC" and a.name != schema.row_id}
     verbatim = {a.name for a in schema.attributes if a.type == "TEXT" or a.name == schema.row_id}
     typed: dict[str, Any] = {}
     bad: dict[str, np.ndarray] = {}
     examples: dict[str, list[tuple[int, str]]] = {}
-    table = read_table(content, names, numeric, verbatim, schema.contains_header)
+    table = read_table(content, names, numeric, verbatim, schema.contains_header, path)
     if table is not None:
         for a in schema.attributes:
             values = table.columns[a.name]

@@ -5,6 +5,10 @@ objects, bytes, strings), so the service's job threads hand them to a child proc
 """
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import mmap
+import os
 from typing import Any
 
 from .batch import batch_prediction_csv
@@ -51,10 +55,10 @@ def load_data_source_files(inputs: list[ParsedFile | tuple[str, bytes | str] | t
             parsed.append(item)
             continue
         content = item[1]
-        if isinstance(content, str):  # a file the caller wrote for this job
-            with open(content, "rb") as source:
-                content = source.read()
-        one = parse_file(item[0], content, schema)
+        if isinstance(content, str):  # a file the caller wrote for this job: memory-mapped
+            one = _parse_path(item[0], content, schema)
+        else:
+            one = parse_file(item[0], content, schema)
         del content
         if len(item) > 2 and item[2] is not None:
             one.store_in(item[2])
@@ -75,6 +79,22 @@ def load_data_source_files(inputs: list[ParsedFile | tuple[str, bytes | str] | t
     return dataset, statistics, fresh, per_file
 
 
+def _parse_path(name: str, path: str, schema: DataSchema) -> ParsedFile:
+    """:func:`parse_file` of the file at ``path``, read through a memory map (its pages are
+    the page cache's, given back once scanned) instead of a copy of its bytes."""
+    with open(path, "rb") as source:
+        if os.fstat(source.fileno()).st_size == 0:
+            return parse_file(name, b"", schema)
+        mapped = mmap.mmap(source.fileno(), 0, access=mmap.ACCESS_READ)
+    try:
+        return parse_file(name, mapped, schema, path)
+    finally:
+        try:
+            mapped.close()
+        except BufferError:  # an array still views it: closed when collected
+            pass
+
+
 def train(dataset: Dataset, model_type: str, parameters: dict[str, str] | None,
           recipe_text: str | None) -> TrainedModel:
     """Train an ML model (see ``sgd.train_model``)."""
@@ -93,4 +113,17 @@ def batch_predictions(model: TrainedModel, dataset: Dataset, score_threshold: fl
     return [(name, batch_prediction_csv(model, dataset, name, score_threshold)[0]) for name in dataset.layout]
 
 
+def _fixed_mmap_threshold() -> None:
+    """glibc's malloc serves blocks of 128 KiB and more by ``mmap`` and returns them to the
+    system when freed; by default it raises that threshold after each such free (up to 32
+    MiB), so a job's freed column-sized temporaries stay in the heap and its memory only
+    grows. A fixed threshold keeps the job's memory at what it holds (no-op elsewhere)."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.mallopt(-3, 128 * 1024)  # M_MMAP_THRESHOLD
+    except (OSError, AttributeError):
+        pass
+
+
+_fixed_mmap_threshold()  # in the worker forkserver (which preloads this module), for every job
 native_threadpools()  # inspected once in the worker forkserver (which preloads this module), inherited by every job

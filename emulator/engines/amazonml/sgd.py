@@ -270,7 +270,7 @@ def _design_batches(design: Design, order: np.ndarray, bs: int, Y: np.ndarray, w
     out = []
     for s in range(0, len(order), bs):
         db, ib, wb = dense[s:s + bs], indices[s:s + bs], wo[s:s + bs]
-        flat = ib.reshape(-1).astype(np.intp)
+        flat = ib.reshape(-1)  # a view: the rows are contiguous
         rb = _row_slice(rest, s, s + bs) if rest is not None else None
 
         def forward(W, db=db, ib=ib, rb=rb):
