@@ -5,8 +5,6 @@ objects, bytes, strings), so the service's job threads hand them to a child proc
 """
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import mmap
 import os
 from typing import Any
@@ -113,17 +111,4 @@ def batch_predictions(model: TrainedModel, dataset: Dataset, score_threshold: fl
     return [(name, batch_prediction_csv(model, dataset, name, score_threshold)[0]) for name in dataset.layout]
 
 
-def _fixed_mmap_threshold() -> None:
-    """glibc's malloc serves blocks of 128 KiB and more by ``mmap`` and returns them to the
-    system when freed; by default it raises that threshold after each such free (up to 32
-    MiB), so a job's freed column-sized temporaries stay in the heap and its memory only
-    grows. A fixed threshold keeps the job's memory at what it holds (no-op elsewhere)."""
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        libc.mallopt(-3, 128 * 1024)  # M_MMAP_THRESHOLD
-    except (OSError, AttributeError):
-        pass
-
-
-_fixed_mmap_threshold()  # in the worker forkserver (which preloads this module), for every job
 native_threadpools()  # inspected once in the worker forkserver (which preloads this module), inherited by every job
