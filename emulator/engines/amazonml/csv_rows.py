@@ -196,6 +196,8 @@ def read_table(data: Any, names: list[str], numeric: set[str], text_columns: set
         pieces = [body[lay.begins[f]:lay.ends[l]] for f, l in zip(firsts.tolist(), lasts.tolist())]
         source = io.BytesIO(b"\n".join(pieces + [b""]))
         del body, pieces
+    valid, rows = lay.valid, good.size
+    del lay, good, firsts, lasts, breaks  # the line positions: no longer needed while pandas reads
     dtypes: dict[int, Any] = {j: ("float64" if n in numeric else object if n in text_columns else "category")
                               for j, n in enumerate(names)}
     try:
@@ -206,7 +208,7 @@ def read_table(data: Any, names: list[str], numeric: set[str], text_columns: set
                                 skip_blank_lines=False, encoding="utf-8", index_col=False)
     except (ValueError, pd.errors.ParserError):
         return None
-    if len(frame) != good.size:
+    if len(frame) != rows:
         return None
     columns: dict[str, Any] = {}
     for j, name in enumerate(names):
@@ -220,7 +222,7 @@ def read_table(data: Any, names: list[str], numeric: set[str], text_columns: set
             columns[name] = col.to_numpy(dtype=object)
         else:
             columns[name] = col.array
-    return FileTable(lay.valid, offsets, line_nos, columns)
+    return FileTable(valid, offsets, line_nos, columns)
 
 
 def _split_line(line: str) -> list[str] | None:

@@ -359,8 +359,10 @@ def select_dataset(parsed: list[ParsedFile], schema: DataSchema, split, split_na
     good_pos[good_idx] = np.arange(len(good_idx))
     kept_rows = np.flatnonzero(keep_all)
     take = good_pos[kept_rows]
+    del good_pos, valid_all, invalid_good
     # copy=False: each taken column is the frame's own, never consolidated into a second copy
     frame = pd.DataFrame({name: values[take] for name, values in typed.items()}, copy=False)
+    del take, typed
     if len(frame) == 0:
         detail = f"; {n_invalid} record(s) were rejected, e.g. {examples[0]}" if n_invalid and examples else ""
         raise DataProcessingError("The data source contains no valid records after applying the schema"
