@@ -5,13 +5,11 @@ objects, bytes, strings), so the service's job threads hand them to a child proc
 """
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
-import functools
 import mmap
 import os
 from typing import Any
 
+from ..memory import give_back_freed_memory
 from .batch import batch_prediction_csv
 import numpy as np
 
@@ -95,23 +93,6 @@ def _parse_path(name: str, path: str, schema: DataSchema) -> ParsedFile:
             mapped.close()
         except BufferError:  # an array still views it: closed when collected
             pass
-
-
-@functools.cache
-def _libc() -> Any:
-    try:
-        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-    except OSError:
-        return None
-
-
-def give_back_freed_memory() -> None:
-    """Return the heap's free pages to the system (glibc ``malloc_trim``; a no-op elsewhere):
-    a step's freed column-sized temporaries then no longer count in the job's memory while
-    its next step allocates."""
-    libc = _libc()
-    if libc is not None and hasattr(libc, "malloc_trim"):
-        libc.malloc_trim(0)
 
 
 def train(dataset: Dataset, model_type: str, parameters: dict[str, str] | None,
