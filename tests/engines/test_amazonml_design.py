@@ -65,7 +65,7 @@ def test_training_on_parts_gives_the_whole_matrix_weights(monkeypatch, model_typ
     designs = []
     real_design = FeaturePipeline.design
     monkeypatch.setattr(FeaturePipeline, "design", lambda self, *a: designs.append(1) or real_design(self, *a))
-    monkeypatch.setattr(sgd, "DENSE_LIMIT", 0)  # the design for this small set
+    monkeypatch.setattr(sgd, "DENSE_LIMIT", 0)  # the reference below: CSR, not dense
     parts = sgd.train_model(dataset, model_type, params, recipe)
     assert designs
     whole_sparse = []

