@@ -93,3 +93,29 @@ def test_typed_columns_by_pandas_equal_the_cell_by_cell_typing(monkeypatch: pyte
                 assert list(pd.Series(a, dtype=object)) == list(pd.Series(b, dtype=object))
             assert np.array_equal(fast.bad[name], slow.bad[name])
             assert fast.bad_examples.get(name, []) == slow.bad_examples.get(name, [])
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 7, 64])
+def test_chunked_scans_equal_one_scan(monkeypatch: pytest.MonkeyPatch, chunk: int) -> None:
+    """The line layout scans the bytes a chunk at a time: any chunk size (boundaries inside
+    lines, on line ends, on commas and blanks) gives the rows of one whole-file scan and of
+    the line-by-line reader."""
+    rng = np.random.default_rng(chunk)
+    lines = [",".join(rng.choice(["1", " 2", "x y", "", "é", "\t3"], size=rng.integers(1, 5))) for _ in range(300)]
+    data = ("\n".join(lines[:150]) + "\n \n\r\n" + "\r\n".join(lines[150:])).encode()
+    whole = csv_rows._vectorised_rows(data, 3, True)
+    monkeypatch.setattr(csv_rows, "_CHUNK", chunk)
+    parts = csv_rows._vectorised_rows(data, 3, True)
+    assert whole is not None and parts is not None and whole.valid.any() and not whole.valid.all()
+    assert same_rows(parts, whole) and same_rows(parts, csv_rows._python_rows("f", data, 3, True))
+
+
+def test_row_buckets_in_blocks_and_parts_equal_row_bucket(monkeypatch: pytest.MonkeyPatch) -> None:
+    from emulator.engines.amazonml import rearrangement
+
+    offsets = np.random.default_rng(9).integers(0, 10**9, size=1500)
+    expected = [rearrangement.row_bucket("s", "f.csv", int(o)) for o in offsets]
+    monkeypatch.setattr(rearrangement, "HASH_BLOCK", 7)
+    assert rearrangement.row_buckets("s", "f.csv", offsets).tolist() == expected
+    template = b"s\x00f.csv\x00%d"
+    assert rearrangement._buckets_in_parts(template, offsets, 3).tolist() == expected

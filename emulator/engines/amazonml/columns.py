@@ -69,7 +69,7 @@ class Tokens:
 def strings_of(column: pd.Series) -> Strings:
     """A frame column of strings (object or categorical dtype; None/NaN = "")."""
     if isinstance(column.dtype, pd.CategoricalDtype):
-        codes = column.cat.codes.to_numpy().astype(np.int64)
+        codes = column.cat.codes.to_numpy().astype(np.int32)
         uniques = np.array([str(c) for c in column.cat.categories.tolist()] + [""], dtype=object)
         codes[codes < 0] = len(uniques) - 1
         return Strings(codes, uniques)
@@ -99,7 +99,7 @@ def binary_tokens(values: np.ndarray) -> Tokens:
 
 def quantile_bins(values: np.ndarray, edges: np.ndarray) -> Strings:
     """``b<i>`` (i = edges at or below the value) per row, ``missing`` for NaN."""
-    ids = np.searchsorted(edges, values, side="right").astype(np.int64)
+    ids = np.searchsorted(edges, values, side="right").astype(np.int32)  # at most 1001 bins
     ids[np.isnan(values)] = len(edges) + 1
     return Strings(ids, np.array([f"b{i}" for i in range(len(edges) + 1)] + ["missing"], dtype=object))
 

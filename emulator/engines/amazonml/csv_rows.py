@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import mmap
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -64,23 +65,50 @@ class _Layout:
     carriage: bool  # some line ends with CR LF
 
 
-def _layout(data: bytes, ncols: int, contains_header: bool) -> _Layout | None:
-    start = 3 if data.startswith(_BOM) else 0
+_CHUNK = 1 << 23
+"""Bytes scanned at a time: the scans' temporaries stay a few MB, not a multiple of the file."""
+
+
+def _positions(raw: np.ndarray, match: Any) -> np.ndarray:
+    """Positions of the bytes ``match(chunk)`` selects, scanned ``_CHUNK`` bytes at a time."""
+    parts = [np.flatnonzero(match(raw[a:a + _CHUNK])) + a for a in range(0, raw.size, _CHUNK)]
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+
+def _counts_before(raw: np.ndarray, byte: int, bounds: np.ndarray) -> np.ndarray:
+    """For each of the ascending ``bounds``: how many bytes before it equal ``byte`` (the
+    positions of one chunk at a time, never all of them at once)."""
+    out = np.empty(len(bounds), dtype=np.int64)
+    total = 0
+    for a in range(0, raw.size, _CHUNK):
+        found = np.flatnonzero(raw[a:a + _CHUNK] == byte)
+        lo, hi = np.searchsorted(bounds, (a, a + _CHUNK))
+        out[lo:hi] = total + np.searchsorted(found, bounds[lo:hi] - a)
+        total += found.size
+    out[np.searchsorted(bounds, raw.size):] = total
+    return out
+
+
+def _layout(data: Any, ncols: int, contains_header: bool) -> _Layout | None:
+    """The line structure of ``data`` (bytes, or a memory map of a file)."""
+    start = 3 if bytes(data[:3]) == _BOM else 0
     raw = np.frombuffer(data, dtype=np.uint8)[start:]
+    if data.find(b'"', start) >= 0:
+        return None
     # the control bytes (line ends, CR, tabs, the awkward ones) are few: find them once and
     # classify them, instead of a table lookup over every byte
-    low = np.flatnonzero(raw < 0x20)
+    low = _positions(raw, lambda chunk: chunk < 0x20)
     low_bytes = raw[low]
-    if _AWKWARD[low_bytes].any() or (raw == ord('"')).any():
+    if _AWKWARD[low_bytes].any():
         return None
     ends = low[low_bytes == 10]
     carriage = low[low_bytes == 13]
     if carriage.size and not np.all(np.isin(carriage + 1, ends) | (carriage + 1 == raw.size)):
         return None  # a CR inside a line
     text = ""
-    if raw.size and (raw >= 0x80).any():
+    if raw.size and _positions(raw, lambda chunk: chunk >= 0x80).size:
         try:
-            text = data[start:].decode("utf-8")
+            text = bytes(data[start:]).decode("utf-8")
         except UnicodeDecodeError:
             return None  # the line-by-line reader names the line
         if _NON_ASCII_SPACE.search(text):
@@ -91,10 +119,10 @@ def _layout(data: bytes, ncols: int, contains_header: bool) -> _Layout | None:
     # per line (its bytes up to the next line): non-blank bytes and commas, counted by
     # where the blank bytes and the commas fall between the line starts
     bounds = np.append(begins, raw.size).astype(np.int64)
-    blanks = (np.diff(np.searchsorted(np.flatnonzero(raw == ord(" ")), bounds))
+    blanks = (np.diff(_counts_before(raw, ord(" "), bounds))
               + np.diff(np.searchsorted(low[_BLANK[low_bytes]], bounds)))
     filled = np.diff(bounds) - blanks
-    commas = np.diff(np.searchsorted(np.flatnonzero(raw == ord(",")), bounds))
+    commas = np.diff(_counts_before(raw, ord(","), bounds))
     line_index = np.flatnonzero(filled > 0)
     del filled
     if contains_header and line_index.size:
@@ -130,13 +158,17 @@ class FileTable:
     columns: dict[str, Any]
 
 
-def read_table(data: bytes, names: list[str], numeric: set[str], text_columns: set[str],
-               contains_header: bool) -> FileTable | None:
+def read_table(data: Any, names: list[str], numeric: set[str], text_columns: set[str],
+               contains_header: bool, path: str | None = None) -> FileTable | None:
     """:func:`read_rows` of a file the vectorised reader takes, cells parsed by pandas' C
     reader into typed columns; None when the file needs the line-by-line reader or a
-    NUMERIC cell is not a plain finite number (then cell texts are needed)."""
+    NUMERIC cell is not a plain finite number (then cell texts are needed).
+
+    ``data``: bytes, or a read-only memory map of the file at ``path``; then when the
+    data rows are the file's last lines without a gap, the pages the line scan touched are
+    given back and pandas reads the file itself (never a second copy of it in memory)."""
     ncols = len(names)
-    lay = _layout(bytes(data), ncols, contains_header)
+    lay = _layout(data if isinstance(data, (bytes, mmap.mmap)) else bytes(data), ncols, contains_header)
     if lay is None:
         return None
     good = lay.line_index[lay.valid]
@@ -149,19 +181,34 @@ def read_table(data: bytes, names: list[str], numeric: set[str], text_columns: s
     breaks = np.flatnonzero(np.diff(good) != 1)
     firsts = np.concatenate(([good[0]], good[breaks + 1]))
     lasts = np.concatenate((good[breaks], [good[-1]]))
-    body = memoryview(lay.data)[lay.start:]
-    pieces = [body[lay.begins[f]:lay.ends[l]] for f, l in zip(firsts.tolist(), lasts.tolist())]
-    buffer = b"\n".join(pieces + [b""])
+    size = len(lay.data) - lay.start
+    if len(firsts) == 1 and int(lasts[0]) == len(lay.ends) - 1 and int(lay.ends[-1]) == size - 1:
+        # one run of lines up to the file's final line end: those bytes as they are
+        offset = lay.start + int(lay.begins[firsts[0]])
+        if isinstance(lay.data, mmap.mmap) and path is not None:
+            lay.data.madvise(mmap.MADV_DONTNEED)
+            source: Any = open(path, "rb")
+        else:
+            source = io.BytesIO(lay.data)  # shares the bytes
+        source.seek(offset)
+    else:
+        body = memoryview(lay.data)[lay.start:]
+        pieces = [body[lay.begins[f]:lay.ends[l]] for f, l in zip(firsts.tolist(), lasts.tolist())]
+        source = io.BytesIO(b"\n".join(pieces + [b""]))
+        del body, pieces
+    valid, rows = lay.valid, good.size
+    del lay, good, firsts, lasts, breaks  # the line positions: no longer needed while pandas reads
     dtypes: dict[int, Any] = {j: ("float64" if n in numeric else object if n in text_columns else "category")
                               for j, n in enumerate(names)}
     try:
-        frame = pd.read_csv(io.BytesIO(buffer), header=None, names=list(range(ncols)), dtype=dtypes,
+        with source:
+            frame = pd.read_csv(source, header=None, names=list(range(ncols)), dtype=dtypes,
                             engine="c", quoting=csv.QUOTE_NONE, keep_default_na=False,
                             na_values={j: [""] for j, n in enumerate(names) if n in numeric},
-                            skip_blank_lines=False, encoding="utf-8", index_col=False)
+                                skip_blank_lines=False, encoding="utf-8", index_col=False)
     except (ValueError, pd.errors.ParserError):
         return None
-    if len(frame) != good.size:
+    if len(frame) != rows:
         return None
     columns: dict[str, Any] = {}
     for j, name in enumerate(names):
@@ -175,7 +222,7 @@ def read_table(data: bytes, names: list[str], numeric: set[str], text_columns: s
             columns[name] = col.to_numpy(dtype=object)
         else:
             columns[name] = col.array
-    return FileTable(lay.valid, offsets, line_nos, columns)
+    return FileTable(valid, offsets, line_nos, columns)
 
 
 def _split_line(line: str) -> list[str] | None:

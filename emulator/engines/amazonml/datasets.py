@@ -235,15 +235,16 @@ def _typed_categories(values: pd.Categorical, attr_type: str) -> tuple[Any, np.n
             np.zeros(len(codes), dtype=bool), [])
 
 
-def parse_file(name: str, content: bytes, schema: DataSchema) -> ParsedFile:
-    """Read and type one CSV file (raises DataProcessingError for a line that is not UTF-8)."""
+def parse_file(name: str, content: bytes, schema: DataSchema, path: str | None = None) -> ParsedFile:
+    """Read and type one CSV file (raises DataProcessingError for a line that is not UTF-8);
+    ``content`` may be a read-only memory map of the file at ``path``."""
     names = schema.names
     numeric = {a.name for a in schema.attributes if a.type == "NUMERIC" and a.name != schema.row_id}
     verbatim = {a.name for a in schema.attributes if a.type == "TEXT" or a.name == schema.row_id}
     typed: dict[str, Any] = {}
     bad: dict[str, np.ndarray] = {}
     examples: dict[str, list[tuple[int, str]]] = {}
-    table = read_table(content, names, numeric, verbatim, schema.contains_header)
+    table = read_table(content, names, numeric, verbatim, schema.contains_header, path)
     if table is not None:
         for a in schema.attributes:
             values = table.columns[a.name]
@@ -358,7 +359,10 @@ def select_dataset(parsed: list[ParsedFile], schema: DataSchema, split, split_na
     good_pos[good_idx] = np.arange(len(good_idx))
     kept_rows = np.flatnonzero(keep_all)
     take = good_pos[kept_rows]
-    frame = pd.DataFrame({name: values[take] for name, values in typed.items()})
+    del good_pos, valid_all, invalid_good
+    # copy=False: each taken column is the frame's own, never consolidated into a second copy
+    frame = pd.DataFrame({name: values[take] for name, values in typed.items()}, copy=False)
+    del take, typed
     if len(frame) == 0:
         detail = f"; {n_invalid} record(s) were rejected, e.g. {examples[0]}" if n_invalid and examples else ""
         raise DataProcessingError("The data source contains no valid records after applying the schema"
@@ -383,4 +387,6 @@ def rows_with_target(frame: pd.DataFrame, target: str, model_type: str) -> pd.Da
         keep = column.astype(str).str.len().to_numpy() > 0
     else:
         keep = ~np.isnan(column.to_numpy(dtype=float))
+    if keep.all():  # no copy of the whole frame (memory-mapped columns stay so)
+        return frame
     return frame[keep].reset_index(drop=True)

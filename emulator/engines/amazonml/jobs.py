@@ -5,8 +5,11 @@ objects, bytes, strings), so the service's job threads hand them to a child proc
 """
 from __future__ import annotations
 
+import mmap
+import os
 from typing import Any
 
+from ..memory import give_back_freed_memory
 from .batch import batch_prediction_csv
 import numpy as np
 
@@ -51,14 +54,15 @@ def load_data_source_files(inputs: list[ParsedFile | tuple[str, bytes | str] | t
             parsed.append(item)
             continue
         content = item[1]
-        if isinstance(content, str):  # a file the caller wrote for this job
-            with open(content, "rb") as source:
-                content = source.read()
-        one = parse_file(item[0], content, schema)
+        if isinstance(content, str):  # a file the caller wrote for this job: memory-mapped
+            one = _parse_path(item[0], content, schema)
+        else:
+            one = parse_file(item[0], content, schema)
         del content
         if len(item) > 2 and item[2] is not None:
             one.store_in(item[2])
         parsed.append(one)
+        give_back_freed_memory()  # the line scan's temporaries
     per_file = None
     buckets = None
     if split is not None and split.strategy == "random":
@@ -73,6 +77,22 @@ def load_data_source_files(inputs: list[ParsedFile | tuple[str, bytes | str] | t
         dataset.store_in(dataset_directory)
     fresh = [None if isinstance(item, ParsedFile) or not return_parsed else p for item, p in zip(inputs, parsed)]
     return dataset, statistics, fresh, per_file
+
+
+def _parse_path(name: str, path: str, schema: DataSchema) -> ParsedFile:
+    """:func:`parse_file` of the file at ``path``, read through a memory map (its pages are
+    the page cache's, given back once scanned) instead of a copy of its bytes."""
+    with open(path, "rb") as source:
+        if os.fstat(source.fileno()).st_size == 0:
+            return parse_file(name, b"", schema)
+        mapped = mmap.mmap(source.fileno(), 0, access=mmap.ACCESS_READ)
+    try:
+        return parse_file(name, mapped, schema, path)
+    finally:
+        try:
+            mapped.close()
+        except BufferError:  # an array still views it: closed when collected
+            pass
 
 
 def train(dataset: Dataset, model_type: str, parameters: dict[str, str] | None,

@@ -20,6 +20,9 @@ from .recipes import FeaturePipeline, parse_recipe
 from .schema import DataSchema, schema_from_dict
 
 FORMAT_VERSION = 1
+DESIGN_CELLS = 20_000_000
+"""Frames of more cells (rows x features) are predicted from the matrix in parts
+(:meth:`FeaturePipeline.design`), as training does."""
 
 
 @dataclass
@@ -89,8 +92,10 @@ class TrainedModel:
         first when ``source_schema`` differs from the training schema)."""
         if source_schema is not None:
             frame = coerce_frame(frame, source_schema, self.schema)
-        X = self.pipeline.transform(frame)
-        z = np.asarray(X @ self.weights) + self.intercept
+        if len(frame) * self.pipeline.n_features > DESIGN_CELLS:  # not the whole matrix at once
+            z = self.pipeline.design(frame).dot(self.weights) + self.intercept
+        else:
+            z = np.asarray(self.pipeline.transform(frame) @ self.weights) + self.intercept
         if self.model_type == "BINARY":
             p = _sigmoid(z[:, 0])
             return FramePredictions(labels=np.where(p >= score_threshold, "1", "0").tolist(), scores=p)

@@ -113,26 +113,37 @@ PARALLEL_ROWS = 200_000
 
 def row_buckets(seed: str, file_name: str, offsets: np.ndarray) -> np.ndarray:
     """:func:`row_bucket` of many rows of one file at once (the same numbers): one
-    ``hashlib`` call per row, the digests reduced by NumPy; large files are hashed in
-    parts on every available core (forked processes, results joined in order)."""
+    ``hashlib`` call per row, the digests reduced by NumPy a block of rows at a time (no
+    per-row objects for the whole file); large files are hashed in parts on every
+    available core (forked processes, results joined in order)."""
     template = f"{seed}\x00{file_name}\x00".encode("utf-8").replace(b"%", b"%%") + b"%d"
-    values = offsets.tolist()
-    parts = min(available_cores(), max(1, len(values) // (PARALLEL_ROWS // 2)))
-    digests = _digests_in_parts(template, values, parts) if parts > 1 else _digests(template, values)
-    heads = np.frombuffer(digests, dtype=np.uint8).reshape(-1, 32)[:, :8].copy().view(">u8").ravel()
-    return (heads % 100).astype(np.int64)
+    offsets = np.asarray(offsets, dtype=np.int64)
+    parts = min(available_cores(), max(1, len(offsets) // (PARALLEL_ROWS // 2)))
+    buckets = _buckets_in_parts(template, offsets, parts) if parts > 1 else _buckets(template, offsets)
+    return buckets.astype(np.int64)
 
 
-def _digests(template: bytes, values: list[int]) -> bytes:
-    """The SHA-256 digests of ``template % value`` for every value, concatenated."""
+HASH_BLOCK = 65536
+"""Rows hashed between two NumPy reductions (bounds the digests held at once)."""
+
+
+def _buckets(template: bytes, offsets: np.ndarray) -> np.ndarray:
+    """The bucket (first 8 bytes of the SHA-256 of ``template % offset``, big-endian, mod 100)
+    of every offset, as uint8."""
     sha256 = hashlib.sha256
-    return b"".join([sha256(message).digest() for message in map(template.__mod__, values)])
+    out = np.empty(len(offsets), dtype=np.uint8)
+    for a in range(0, len(offsets), HASH_BLOCK):
+        values = offsets[a:a + HASH_BLOCK].tolist()
+        digests = b"".join([sha256(message).digest() for message in map(template.__mod__, values)])
+        heads = np.frombuffer(digests, dtype=np.uint8).reshape(-1, 32)[:, :8].copy().view(">u8").ravel()
+        out[a:a + len(values)] = heads % 100
+    return out
 
 
-def _digests_in_parts(template: bytes, values: list[int], parts: int) -> bytes:
-    """:func:`_digests`, the first part here and each other part in a forked child that
-    writes its digests to a pipe (any failure: that part is computed here)."""
-    bounds = [len(values) * i // parts for i in range(parts + 1)]
+def _buckets_in_parts(template: bytes, offsets: np.ndarray, parts: int) -> np.ndarray:
+    """:func:`_buckets`, the first part here and each other part in a forked child that
+    writes its buckets to a pipe (any failure: that part is computed here)."""
+    bounds = [len(offsets) * i // parts for i in range(parts + 1)]
     children = []
     for i in range(1, parts):
         try:
@@ -148,22 +159,23 @@ def _digests_in_parts(template: bytes, values: list[int], parts: int) -> bytes:
             try:
                 os.close(read_end)
                 with os.fdopen(write_end, "wb") as out:
-                    out.write(_digests(template, values[bounds[i]:bounds[i + 1]]))
+                    out.write(_buckets(template, offsets[bounds[i]:bounds[i + 1]]).tobytes())
                 code = 0
             finally:
                 os._exit(code)
         os.close(write_end)
         children.append((i, pid, read_end))
-    chunks = [_digests(template, values[bounds[0]:bounds[1]])]
+    chunks = [_buckets(template, offsets[bounds[0]:bounds[1]])]
     for i, pid, read_end in children:
         data = b""
         if pid is not None:
             with os.fdopen(read_end, "rb") as source:
                 data = source.read()
             os.waitpid(pid, 0)
-        expected = 32 * (bounds[i + 1] - bounds[i])
-        chunks.append(data if len(data) == expected else _digests(template, values[bounds[i]:bounds[i + 1]]))
-    return b"".join(chunks)
+        expected = bounds[i + 1] - bounds[i]
+        chunks.append(np.frombuffer(data, dtype=np.uint8) if len(data) == expected
+                      else _buckets(template, offsets[bounds[i]:bounds[i + 1]]))
+    return np.concatenate(chunks)
 
 
 def selection_mask(split: Splitting | None, file_names: Sequence[str], file_index: np.ndarray,

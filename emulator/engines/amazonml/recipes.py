@@ -372,7 +372,8 @@ def _columns_from_frame(frame: pd.DataFrame, schema: DataSchema) -> dict[str, An
             continue
         col = frame[a.name]
         if a.type in ("NUMERIC", "BINARY"):
-            cols[a.name] = pd.to_numeric(col, errors="coerce").to_numpy(dtype=float)
+            cols[a.name] = (col.to_numpy() if col.dtype == np.float64  # the frame's own array, no copy
+                            else pd.to_numeric(col, errors="coerce").to_numpy(dtype=float))
         else:
             cols[a.name] = columns.strings_of(col)
     return cols
@@ -395,6 +396,35 @@ def _joined(parts: list[np.ndarray], dtype: Any) -> np.ndarray:
     joined = np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
     parts.clear()
     return joined
+
+
+@dataclass
+class Design:
+    """A training matrix in parts (:meth:`FeaturePipeline.design`): row i's features are
+    ``dense[i]`` at ``dense_features``, 1.0 at each of ``indices[i]`` below ``n_features``
+    (``n_features`` itself stands for none), and the sparse row ``rest[i]`` when present."""
+
+    dense: np.ndarray  # (n, p) float64
+    dense_features: np.ndarray  # (p,)
+    indices: np.ndarray  # (n, q) int32
+    rest: sp.csr_matrix | None
+    n_features: int
+
+    def dot(self, W: np.ndarray, chunk: int = 65536) -> np.ndarray:
+        """``X @ W`` for weights (n_features, k), ``chunk`` rows at a time."""
+        n, d, k = len(self.indices), self.n_features, W.shape[1]
+        padded = np.vstack([W, np.zeros((1, k))])  # row d: no feature
+        at = self.dense_features
+        out = np.empty((n, k))
+        for s in range(0, n, chunk):
+            e = min(n, s + chunk)
+            z = self.dense[s:e] @ W[at]
+            for c in range(self.indices.shape[1]):
+                z += padded[self.indices[s:e, c]]
+            out[s:e] = z
+        if self.rest is not None:
+            out += np.asarray(self.rest @ W)
+        return out
 
 
 class FeaturePipeline:
@@ -593,6 +623,53 @@ class FeaturePipeline:
                 val_parts.append(np.ones(len(feats)))
         rows, feats, values = _joined(row_parts, index), _joined(col_parts, index), _joined(val_parts, np.float64)
         return sp.csr_matrix((values, (rows, feats)), shape=(n, self.n_features))
+
+    def design(self, frame: pd.DataFrame, cache: dict[str, Any] | None = None) -> "Design":
+        """The matrix of :meth:`transform` in parts (``cache``: what :meth:`fit`
+        computed on this same frame, emptied as the parts are built): the standardised
+        numerics as one dense block, every output with at most one token a row as one
+        column of feature indices, and only the other outputs (text tokens) as a sparse
+        matrix. About a third of the memory of the whole matrix in float64 CSR."""
+        n, d = len(frame), self.n_features
+        outputs = {var.key for var in self.recipe.outputs}
+        cols: dict[str, Any] = {}
+        if cache is None:
+            cols, cache = _columns_from_frame(frame, self.recipe.schema), {}
+        for key in [k for k in cache if k not in outputs]:
+            del cache[key]  # fit's intermediate variables
+        numeric_at = [j for j, var in enumerate(self.recipe.outputs) if var.type == "NUMERIC"]
+        dense = np.empty((n, len(numeric_at)))
+        indices = np.empty((n, sum(var.type != "NUMERIC" for var in self.recipe.outputs)), dtype=np.int32)
+        q = 0
+        row_parts, col_parts = [], []
+        for j, var in enumerate(self.recipe.outputs):
+            vals = cache.pop(var.key) if var.key in cache else self._column(var, cols, n, cache, fitting=False)
+            cache.pop(var.key, None)
+            if var.type == "NUMERIC":
+                mean, std = self.numeric_stats[j]
+                column = dense[:, numeric_at.index(j)]
+                np.subtract(np.asarray(vals, dtype=float), mean, out=column)
+                column /= std
+                column[np.isnan(column)] = 0.0
+                continue
+            tokens = self._column_tokens(var, vals)
+            del vals
+            rows, feats = columns.token_features(tokens, self.vocab[j], d)
+            if tokens.single:
+                column = indices[:, q]
+                column.fill(d)  # d: no feature (a weight held at 0)
+                column[rows] = feats
+                q += 1
+            else:
+                row_parts.append(rows)
+                col_parts.append(feats)
+        rest = None
+        if row_parts:
+            rows, feats = _joined(row_parts, np.int64), _joined(col_parts, np.int64)
+            rest = sp.csr_matrix((np.ones(len(rows)), (rows, feats)), shape=(n, d))
+        if q < indices.shape[1]:
+            indices = np.ascontiguousarray(indices[:, :q])
+        return Design(dense, np.array([self._offsets[j] for j in numeric_at], dtype=np.int64), indices, rest, d)
 
     def record_features(self, typed: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
         """(feature indices, values) of one typed record (see datasets.coerce_record)."""

@@ -75,7 +75,8 @@ def _decode(spec: Any, load: Any, inline: list[Any]) -> Any:
     if "npy" in spec:
         return load(spec["npy"])
     if "frame" in spec:
-        return pd.DataFrame({name: _decode(item, load, inline) for name, item in spec["frame"]})
+        # copy=False: the columns stay as they are (memory-mapped), never consolidated into a copy
+        return pd.DataFrame({name: _decode(item, load, inline) for name, item in spec["frame"]}, copy=False)
     if "categorical" in spec:
         categories = (pd.Index(spec["categories"], dtype=spec.get("categories_dtype", "object"))
                       if "categories" in spec
@@ -134,7 +135,8 @@ class Stored:
         directory = store["directory"]
 
         def load(index: int) -> np.ndarray:
-            return np.load(os.path.join(directory, f"{int(index)}.npy"), mmap_mode="r", allow_pickle=False)
+            # a plain ndarray viewing the map (np.memmap's subclass behaviour is not wanted)
+            return np.asarray(np.load(os.path.join(directory, f"{int(index)}.npy"), mmap_mode="r", allow_pickle=False))
 
         return {name: _decode(spec, load, store["inline"]) for name, spec in store["manifest"].items()}
 

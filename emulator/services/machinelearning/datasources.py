@@ -9,6 +9,7 @@ from urllib.parse import urlparse
 from emulator.aws.s3 import S3Head, S3Object, S3Store
 from emulator.context import RequestContext
 from emulator.engines import lazy
+from emulator.engines.memory import give_back_freed_memory
 from emulator.engines.amazonml.errors import DataProcessingError
 from emulator.scratch import SCRATCH
 
@@ -83,6 +84,7 @@ def load_files(ctx: RequestContext, state: MachineLearningState, ds: DataSource,
                 with open(path, "wb") as sink:
                     sink.write(whole.data)
                 del whole
+                give_back_freed_memory()  # the object's bytes (and the upload's buffers) while the worker runs
                 kept_directories.append(SCRATCH.new_directory("parsed"))
                 inputs.append((o.key, path, kept_directories[-1]))
             kept_directories.append(SCRATCH.new_directory("dataset"))
