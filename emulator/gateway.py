@@ -19,11 +19,13 @@ from xml.sax.saxutils import escape
 
 from botocore.exceptions import UnknownServiceError
 from botocore.model import OperationNotFoundError, ServiceModel
+from werkzeug.wsgi import ClosingIterator
 
 from emulator.aws.identity import Caller, request_caller
 from emulator.aws.moto_answers import call_translated
 from emulator.aws.moto_bridge import call_moto, foreign_bucket_created, moto_implements
 from emulator.context import RequestContext
+from emulator.engines.memory import give_back_freed_memory
 from emulator.protocol import serializer
 from emulator.protocol.errors import ServiceError, validation_error_code
 from emulator.protocol.limits import CONTROL_PLANE_BYTES, INVOKE_ENDPOINT_BYTES, BodyTooLarge
@@ -36,6 +38,9 @@ from emulator.runtime import Emulator
 log = logging.getLogger(__name__)
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
+LARGE_BODY_BYTES = 16 * 1024 * 1024
+"""A request body from this size on (an S3 upload of a data file) has the freed heap
+returned to the system after its answer."""
 _STATUS_TEXT = {200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found", 409: "Conflict",
                 413: "Request Entity Too Large", 424: "Failed Dependency", 429: "Too Many Requests", 500: "Internal Server Error",
                 501: "Not Implemented", 503: "Service Unavailable"}
@@ -63,6 +68,14 @@ class AwsGateway:
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("PATH_INFO", "").startswith("/_emulator"):
             return self.flask_app(environ, start_response)
+        answer = self._answer(environ, start_response)
+        if _content_length(environ) >= LARGE_BODY_BYTES:
+            # the body's copies (werkzeug's, moto's) are freed by now, but below glibc's mmap
+            # threshold they stay in the heap: give them back once the answer is sent
+            return ClosingIterator(answer, give_back_freed_memory)
+        return answer
+
+    def _answer(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         query, caller = request_caller(environ)
         try:
             environ["emulator.body_limit"] = self._body_limit(environ, caller)
@@ -108,11 +121,7 @@ class AwsGateway:
             limit = CONTROL_PLANE_BYTES
         else:
             return None
-        try:
-            declared = int(environ.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            declared = 0
-        if declared > limit:
+        if _content_length(environ) > limit:
             raise BodyTooLarge(limit)
         return limit
 
@@ -297,10 +306,7 @@ def _read_body(environ: dict[str, Any]) -> bytes:
     cached = environ.get("emulator.body")
     if cached is not None:
         return cached
-    try:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
+    length = _content_length(environ)
     limit = environ.get("emulator.body_limit")
     stream = environ["wsgi.input"]
     if length > 0:
@@ -336,3 +342,11 @@ def _with_request_id(start_response: Callable[..., Any]) -> Callable[..., Any]:
         return start_response(status, headers, exc_info)
 
     return wrapped
+
+
+def _content_length(environ: dict[str, Any]) -> int:
+    """The declared body size (0 when absent or not a number)."""
+    try:
+        return int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0

@@ -49,9 +49,9 @@ def moto_wsgi_app() -> Callable[..., Iterable[bytes]]:
     if not _MOTO_APP:
         with _MOTO_APP_LOCK:
             if not _MOTO_APP:
-                from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+                from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 
-                _MOTO_APP.append(DomainDispatcherApplication(create_backend_app))
+                _MOTO_APP.append(DomainDispatcherApplication(_backend_app))
     return _MOTO_APP[0]
 
 
@@ -67,6 +67,20 @@ def warm_job_backends(region: str) -> None:
     S3Store(DEFAULT_ACCOUNT_ID)
     LogWriter(DEFAULT_ACCOUNT_ID, region)
     MetricWriter(DEFAULT_ACCOUNT_ID, region)
+
+
+def _backend_app(service: str) -> Any:
+    """moto's Flask app for ``service``, out of Flask's debug mode (moto turns it on). In
+    debug mode Flask gives each request without a form an ad-hoc ``files`` class whose
+    closure refers back to the request: a reference cycle that keeps the request's cached
+    body (a whole S3 upload) alive until the next full garbage collection. Exceptions still
+    propagate to the gateway, as in debug mode."""
+    from moto.moto_server.werkzeug_app import create_backend_app
+
+    app = create_backend_app(service)
+    app.debug = False
+    app.config["PROPAGATE_EXCEPTIONS"] = True
+    return app
 
 
 @functools.lru_cache(maxsize=None)
