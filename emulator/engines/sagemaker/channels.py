@@ -234,9 +234,13 @@ def _round_trip(version: str) -> dict[str, str]:
 def _read_with_pandas(body: bytes, width: int) -> np.ndarray | None:
     """pandas' C engine; ``round_trip`` converts with CPython's own (correctly rounded)
     string-to-double, and a cell it cannot convert whole raises. It pads a short line with
-    NaN instead of refusing it, hence the shape check first."""
+    NaN instead of refusing it, hence the shape check first. Around bare CR line breaks it
+    shifts or drops cells (``",2\r\r,21"`` gives ``[21, nan]``), so bytes with a bare CR
+    take the Python parser."""
     import pandas as pd
 
+    if b"\r" in body and b"\r" in body.replace(b"\r\n", b""):
+        return None
     if not _rectangular(np.frombuffer(body, dtype=np.uint8), width):
         return None
     try:
