@@ -153,7 +153,8 @@ def fast_csv_matrix(data: bytes) -> np.ndarray | None:
     names the bad row) instead.
 
     Only bytes made of digits, ``.+-eE``, commas and line breaks take this path, and only
-    when every non-blank line has as many cells as the first: over that alphabet both
+    when every non-blank line has as many cells as the first (pyarrow's reader refuses a
+    ragged line itself; pandas' pads it, so :func:`_rectangular` checks first): over that alphabet both
     readers' float64 conversions accept exactly the strings Python's ``float`` accepts, with
     the same correctly rounded values (empty cells are NaN, blank lines are skipped, as in
     :func:`parse_csv_matrix`); anything a reader rejects (a bad number) falls back to the
@@ -168,8 +169,6 @@ def fast_csv_matrix(data: bytes) -> np.ndarray | None:
         return None
     first = body.split(b"\n", 1)[0].split(b"\r", 1)[0]
     width = first.count(b",") + 1
-    if not _rectangular(np.frombuffer(body, dtype=np.uint8), width):
-        return None
     return _fast_reader()(body, width)
 
 
@@ -203,6 +202,9 @@ def _fast_reader():  # noqa: ANN202 - one of the two readers below
 
 
 def _read_with_arrow(body: bytes, width: int) -> np.ndarray | None:
+    """pyarrow's multi-threaded reader; a line with another number of cells than ``width``
+    raises (so no shape check is needed first). The matrix is column-major (Fortran order):
+    each column is one contiguous copy (numpy and xgboost read any layout alike)."""
     import pyarrow as pa
     import pyarrow.csv as pa_csv
 
@@ -216,7 +218,7 @@ def _read_with_arrow(body: bytes, width: int) -> np.ndarray | None:
                                                   null_values=[""], strings_can_be_null=False))
     except pa.ArrowException:
         return None
-    matrix = np.empty((table.num_rows, width), dtype=np.float64)
+    matrix = np.empty((table.num_rows, width), dtype=np.float64, order="F")
     for i, column in enumerate(table.columns):
         matrix[:, i] = column.to_numpy(zero_copy_only=False)
     return matrix
@@ -231,9 +233,16 @@ def _round_trip(version: str) -> dict[str, str]:
 
 def _read_with_pandas(body: bytes, width: int) -> np.ndarray | None:
     """pandas' C engine; ``round_trip`` converts with CPython's own (correctly rounded)
-    string-to-double, and a cell it cannot convert whole raises."""
+    string-to-double, and a cell it cannot convert whole raises. It pads a short line with
+    NaN instead of refusing it, hence the shape check first. Around bare CR line breaks it
+    shifts or drops cells (``",2\r\r,21"`` gives ``[21, nan]``), so bytes with a bare CR
+    take the Python parser."""
     import pandas as pd
 
+    if b"\r" in body and b"\r" in body.replace(b"\r\n", b""):
+        return None
+    if not _rectangular(np.frombuffer(body, dtype=np.uint8), width):
+        return None
     try:
         frame = pd.read_csv(io.BytesIO(body), engine="c", header=None, names=range(width), index_col=False,
                             dtype=np.float64, keep_default_na=False, na_values=[""], quoting=3,
