@@ -137,12 +137,9 @@ class Server:
         return time.monotonic() - started
 
     def _sample(self) -> None:
-        root = psutil.Process(self.process.pid)
         while not self._stop.is_set():
             try:
-                procs = [root, *root.children(recursive=True)]
-                total = sum(p.memory_info().rss for p in procs)
-                pss = sum(p.memory_full_info().pss for p in procs)
+                total, pss = self.rss(), self.pss()
                 self.peak, self.peak_since_mark = max(self.peak, total), max(self.peak_since_mark, total)
                 self.peak_pss, self.peak_pss_since_mark = max(self.peak_pss, pss), max(self.peak_pss_since_mark, pss)
             except psutil.Error:
@@ -154,15 +151,25 @@ class Server:
         self.mark_rss, self.mark_pss = self.rss(), self.pss()
         self.peak_since_mark, self.peak_pss_since_mark = self.mark_rss, self.mark_pss
 
-    def rss(self) -> int:
+    def _tree_sum(self, measure) -> int:
+        """``measure(process)`` summed over the server and its live descendants (a worker
+        that ends while it is read counts no more)."""
         root = psutil.Process(self.process.pid)
-        return sum(p.memory_info().rss for p in [root, *root.children(recursive=True)])
+        total = 0
+        for proc in [root, *root.children(recursive=True)]:
+            try:
+                total += measure(proc)
+            except psutil.NoSuchProcess:
+                pass
+        return total
+
+    def rss(self) -> int:
+        return self._tree_sum(lambda p: p.memory_info().rss)
 
     def pss(self) -> int:
         """Proportional set size of the tree: pages a forked worker shares with its parent
         are counted once (RSS counts them in every process)."""
-        root = psutil.Process(self.process.pid)
-        return sum(p.memory_full_info().pss for p in [root, *root.children(recursive=True)])
+        return self._tree_sum(lambda p: p.memory_full_info().pss)
 
     def client(self, service: str):
         return boto3.client(service, endpoint_url=self.url, region_name="us-east-1",
