@@ -42,12 +42,12 @@ MAX_CLASSES = 100
 # data (2,100 rows of make_regression: RMSE 12 % above ordinary least squares).
 CORRECTION_L2 = 0.15
 BATCHES_PER_PASS = 100
+"""Mini-batches per pass (of n/100 rows each, at least 1): the number of steps does not grow
+with the data, each step is one larger vectorised product."""
 DENSE_LIMIT = 20_000_000
 """Multiclass training matrices of at most this many cells (rows x features) are trained
 dense. One-output models (logistic, linear) always train on a :class:`Design` (numerics
 dense, one-token outputs as feature indices), never on the whole matrix."""
-"""Mini-batches per pass (of n/100 rows each, at least 1): the number of steps does not grow
-with the data, each step is one larger vectorised product."""
 DEFAULTS = {"sgd.maxPasses": "10", "sgd.maxMLModelSizeInBytes": "33554432", "sgd.shuffleType": "none"}
 _KEYS = ("sgd.maxPasses", "sgd.maxMLModelSizeInBytes", "sgd.shuffleType",
          "sgd.l1RegularizationAmount", "sgd.l2RegularizationAmount")
