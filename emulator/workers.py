@@ -217,10 +217,15 @@ def _start_child(name: str) -> _Child:
     return _Child(process, results, jobs, answers)
 
 
+def _spare_missing() -> bool:
+    """True when the open pool has fewer spares than :data:`SPARES` (call under its lock)."""
+    return not _POOL.closed and len(_POOL.spares) < SPARES
+
+
 def _add_spare(report: bool = False) -> None:
     """Start one spare worker unless there are enough or the pool is closed."""
     with _POOL.lock:
-        if _POOL.closed or len(_POOL.spares) >= SPARES:
+        if not _spare_missing():
             _POOL.refilling = False
             return
     child = None
@@ -230,7 +235,7 @@ def _add_spare(report: bool = False) -> None:
         (log.warning if report else log.debug)("worker processes could not start", exc_info=True)
     with _POOL.lock:
         _POOL.refilling = False
-        if child is not None and not _POOL.closed and len(_POOL.spares) < SPARES:
+        if child is not None and _spare_missing():
             _POOL.spares.append(child)
             child = None
     if child is not None:
@@ -240,7 +245,7 @@ def _add_spare(report: bool = False) -> None:
 def _refill() -> None:
     """Start a spare in the background if one is missing."""
     with _POOL.lock:
-        if _POOL.closed or _POOL.refilling or len(_POOL.spares) >= SPARES:
+        if _POOL.refilling or not _spare_missing():
             return
         _POOL.refilling = True
     threading.Thread(target=_add_spare, name="worker-spare", daemon=True).start()
