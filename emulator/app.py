@@ -14,10 +14,10 @@ from emulator.gateway import AwsGateway
 from emulator.home import HomePage
 from emulator.persistence.routes import register_snapshot_routes
 from emulator.persistence.wsgi import PersistingApp
-from emulator.scratch import SCRATCH
 from emulator.protocol.models import service_model
 from emulator.request_log import RequestLog
 from emulator.runtime import Emulator
+from emulator.scratch import SCRATCH
 from emulator.warmup import DeferredWarmUp
 
 MOTO_SERVICES = ("s3", "sts", "iam", "logs")
