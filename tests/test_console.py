@@ -268,6 +268,7 @@ def test_crawler_page_shows_the_tables_it_created_and_its_log(emulator: RunningE
     assert shown == api_tables == ["people", "sales"]
     assert "COMPLETED" in page.inner_text("#crawls")
     page.click("#tables >> text=sales")
+    page.wait_for_selector("#columns td")  # the page the click opened (all_inner_texts does not wait)
     assert page.locator("#columns td:nth-child(2)").all_inner_texts() == ["id", "amount", "region"]
     page.goto(console(emulator, account, "glue/crawlers/lake-crawler"))
     page.click("text=Crawler log")
@@ -284,6 +285,7 @@ def test_s3_browser_previews_and_downloads(emulator: RunningEmulator, page: Any)
     s3.put_object(Bucket=bucket, Key="top.json", Body=b'{"k": [1, 2]}')
     page.goto(console(emulator, account, "s3"))
     page.click(f"text={bucket}")
+    page.wait_for_selector("#objects td a")  # the bucket's page (all_inner_texts does not wait)
     assert page.locator("#objects td a").all_inner_texts()[:2] == ["data/", "top.json"]
     page.click("text=data/")
     page.click("text=in/")
