@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import union_categoricals
 
 from .errors import DataProcessingError
 
@@ -64,6 +65,9 @@ class _Layout:
     valid: np.ndarray  # per data row: the schema's column count
     carriage: bool  # some line ends with CR LF
 
+
+TABLE_CHUNK_ROWS = 1 << 16
+"""Rows pandas' reader parses at a time into a file's columns."""
 
 _CHUNK = 1 << 23
 """Bytes scanned at a time: the scans' temporaries stay a few MB, not a multiple of the file."""
@@ -200,29 +204,52 @@ def read_table(data: Any, names: list[str], numeric: set[str], text_columns: set
     del lay, good, firsts, lasts, breaks  # the line positions: no longer needed while pandas reads
     dtypes: dict[int, Any] = {j: ("float64" if n in numeric else object if n in text_columns else "category")
                               for j, n in enumerate(names)}
+    columns: dict[str, Any] = {n: np.empty(rows, dtype=np.float64) for n in names if n in numeric}
+    pieces: dict[str, list[Any]] = {n: [] for n in names if n not in numeric}
+    filled = 0
     try:
-        with source:
-            frame = pd.read_csv(source, header=None, names=list(range(ncols)), dtype=dtypes,
-                            engine="c", quoting=csv.QUOTE_NONE, keep_default_na=False,
-                            na_values={j: [""] for j, n in enumerate(names) if n in numeric},
-                                skip_blank_lines=False, encoding="utf-8", index_col=False)
+        with source, pd.read_csv(source, header=None, names=list(range(ncols)), dtype=dtypes, engine="c",
+                                 quoting=csv.QUOTE_NONE, keep_default_na=False,
+                                 na_values={j: [""] for j, n in enumerate(names) if n in numeric},
+                                 skip_blank_lines=False, encoding="utf-8", index_col=False,
+                                 chunksize=TABLE_CHUNK_ROWS) as reader:
+            # chunk by chunk into the final arrays: never the parser's chunks and their
+            # concatenation (twice the columns) at once
+            for chunk in reader:
+                count = len(chunk)
+                if filled + count > rows:
+                    return None
+                for j, name in enumerate(names):
+                    col = chunk[j]
+                    if name in numeric:
+                        values = col.to_numpy(dtype=np.float64)
+                        if np.isinf(values).any():
+                            return None
+                        columns[name][filled:filled + count] = values
+                    else:
+                        pieces[name].append(col.to_numpy(dtype=object) if name in text_columns else col.array)
+                filled += count
+                del chunk
     except (ValueError, pd.errors.ParserError):
         return None
-    if len(frame) != rows:
+    if filled != rows:
         return None
-    columns: dict[str, Any] = {}
-    for j, name in enumerate(names):
-        col = frame[j]
-        if name in numeric:
-            values = col.to_numpy(dtype=np.float64)
-            if np.isinf(values).any():
-                return None
-            columns[name] = values
-        elif name in text_columns:
-            columns[name] = col.to_numpy(dtype=object)
-        else:
-            columns[name] = col.array
+    for name, parts in pieces.items():
+        columns[name] = (np.concatenate(parts) if name in text_columns
+                         else union_categoricals(_with_common_dtype(parts), sort_categories=False))
+    columns = {name: columns[name] for name in names}
     return FileTable(valid, offsets, line_nos, columns)
+
+
+def _with_common_dtype(parts: list[pd.Categorical]) -> list[pd.Categorical]:
+    """Give a chunk whose cells were all empty (no categories) the other chunks' category
+    dtype, as pandas does before joining its own chunks (``union_categoricals`` refuses
+    object next to string categories)."""
+    populated = {p.categories.dtype for p in parts if len(p.categories)}
+    if len(populated) != 1:
+        return parts
+    dtype = populated.pop()
+    return [p if len(p.categories) else p.set_categories(p.categories.astype(dtype)) for p in parts]
 
 
 def _split_line(line: str) -> list[str] | None:
