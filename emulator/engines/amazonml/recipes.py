@@ -409,7 +409,7 @@ class Design:
 
     dense: np.ndarray  # (n, p) float64
     dense_features: np.ndarray  # (p,)
-    indices: np.ndarray  # (n, q) int32
+    indices: np.ndarray  # (n, q) int16 or int32
     rest: sp.csr_matrix | None
     n_features: int
 
@@ -579,6 +579,8 @@ class FeaturePipeline:
                 toks = columns.present_tokens(self._column_tokens(var, vals))
                 self.vocab.append({t: index + k for k, t in enumerate(toks)})
                 index += len(toks)
+            # columns read from file maps: their pages until next read (one at a time resident)
+            release_mapped(*[values for values in cols.values() if isinstance(values, np.ndarray)])
         self.n_features = index
         return self
 
@@ -651,7 +653,9 @@ class FeaturePipeline:
             del cache[key]  # fit's intermediate variables
         numeric_at = [j for j, var in enumerate(self.recipe.outputs) if var.type == "NUMERIC"]
         dense = np.empty((n, len(numeric_at)))
-        indices = np.empty((n, sum(var.type != "NUMERIC" for var in self.recipe.outputs)), dtype=np.int32)
+        # feature indices (and d, "none") in the smallest type that holds them: usually 16 bits
+        small = np.int16 if d < np.iinfo(np.int16).max else np.int32
+        indices = np.empty((n, sum(var.type != "NUMERIC" for var in self.recipe.outputs)), dtype=small)
         q = 0
         row_parts, col_parts = [], []
         for j, var in enumerate(self.recipe.outputs):
