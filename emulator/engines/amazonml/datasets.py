@@ -166,7 +166,8 @@ def coerce_frame(frame: pd.DataFrame, source: DataSchema, target: DataSchema) ->
         st = src_types.get(a.name, a.type)
         col = frame[a.name]
         if st == a.type or (a.name == source.row_id):
-            out[a.name] = col.to_numpy()
+            # the column as it is (a Categorical stays one; a memory-mapped array is not copied)
+            out[a.name] = col.array if isinstance(col.dtype, pd.CategoricalDtype) else col.to_numpy()
             continue
         texts = pd.Series([value_to_text(v, st) for v in col], dtype=object)
         typed, bad = convert_column(texts, a.type)
@@ -174,7 +175,7 @@ def coerce_frame(frame: pd.DataFrame, source: DataSchema, target: DataSchema) ->
         if a.type in ("NUMERIC", "BINARY"):
             arr[bad] = np.nan
         out[a.name] = arr
-    result = pd.DataFrame(out)
+    result = pd.DataFrame(out, copy=False)
     for a in target.attributes:
         if a.type in ("NUMERIC", "BINARY"):
             result[a.name] = result[a.name].astype("float64")
