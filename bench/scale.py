@@ -102,7 +102,10 @@ class Server:
         self.warm_seconds = self._wait_until_idle()
         self.peak = 0
         self.peak_pss = 0
-        self.base_pss = self.pss()
+        self.base_parts = self._tree_parts(lambda p: p.memory_full_info().pss)
+        self.base_pss = sum(self.base_parts.values())
+        self.peak_parts: dict[str, int] = {}
+        self.stage = self.peak_stage = "start"  # what the client is doing (set by the flows)
         self.mark_rss, self.mark_pss = self.rss(), self.base_pss
         self.peak_since_mark = self.peak_pss_since_mark = 0
         self._stop = threading.Event()
@@ -139,12 +142,35 @@ class Server:
     def _sample(self) -> None:
         while not self._stop.is_set():
             try:
-                total, pss = self.rss(), self.pss()
+                total = self.rss()
+                parts = self._tree_parts(lambda p: p.memory_full_info().pss)
+                pss = sum(parts.values())
                 self.peak, self.peak_since_mark = max(self.peak, total), max(self.peak_since_mark, total)
+                if pss > self.peak_pss:
+                    self.peak_parts, self.peak_stage = parts, self.stage
                 self.peak_pss, self.peak_pss_since_mark = max(self.peak_pss, pss), max(self.peak_pss_since_mark, pss)
             except psutil.Error:
                 pass
             self._stop.wait(0.05)
+
+    def _tree_parts(self, measure) -> dict[str, int]:
+        """``measure(process)`` of the server and of its live descendants, by role."""
+        root = psutil.Process(self.process.pid)
+        parts: dict[str, int] = {}
+        for proc in [root, *root.children(recursive=True)]:
+            try:
+                command = " ".join(proc.cmdline())
+                role = ("server" if proc.pid == root.pid else "workers" if proc.ppid() != root.pid  # a job's child
+                        else "forkserver" if "forkserver" in command else "helpers")
+                parts[role] = parts.get(role, 0) + measure(proc)
+            except psutil.NoSuchProcess:
+                pass
+        return parts
+
+    def peak_breakdown(self) -> str:
+        """Where the tree's PSS was at its peak, over the idle start of each role."""
+        return f"during {self.peak_stage}: " + ", ".join(f"{role} {value / 1e6:.0f} MB (+{(value - self.base_parts.get(role, 0)) / 1e6:.0f})"
+                         for role, value in sorted(self.peak_parts.items()))
 
     def mark(self) -> None:
         """Start the peaks "since mark" from the tree's memory now (e.g. once the data is in S3)."""
@@ -203,6 +229,7 @@ def amazonml(server: Server, csv: bytes) -> dict:
     s3, ml = server.client("s3"), server.client("machinelearning")
     ml.describe_data_sources(Limit=1)  # boto3's first call (service model, signer) is not the job's time
     s3.create_bucket(Bucket="scale")
+    server.stage = "upload"
     s3.put_object(Bucket="scale", Key="data.csv", Body=csv)
     server.mark()  # the S3 upload's own memory (the server's S3 store) apart from Amazon ML's
     schema = {"version": "1.0", "targetAttributeName": "target", "dataFormat": "CSV",
@@ -212,6 +239,7 @@ def amazonml(server: Server, csv: bytes) -> dict:
               + [{"attributeName": "target", "attributeType": "BINARY"}]}
     times: dict = {}
     for ds_id, complement in (("train", False), ("eval", True)):
+        server.stage = f"data source ({ds_id})"
         started = time.perf_counter()
         ml.create_data_source_from_s3(DataSourceId=ds_id, ComputeStatistics=not complement, DataSpec={
             "DataLocationS3": "s3://scale/data.csv", "DataSchema": json.dumps(schema),
@@ -219,11 +247,13 @@ def amazonml(server: Server, csv: bytes) -> dict:
         doc = wait_for(lambda: ml.get_data_source(DataSourceId=ds_id), "Status")
         assert doc["Status"] == "COMPLETED", doc.get("Message")
         times[f"data source ({ds_id})"] = time.perf_counter() - started
+    server.stage = "model"
     started = time.perf_counter()
     ml.create_ml_model(MLModelId="model", MLModelType="BINARY", TrainingDataSourceId="train")
     doc = wait_for(lambda: ml.get_ml_model(MLModelId="model"), "Status")
     assert doc["Status"] == "COMPLETED", doc.get("Message")
     times["model"] = time.perf_counter() - started
+    server.stage = "evaluation"
     started = time.perf_counter()
     ml.create_evaluation(EvaluationId="evaluation", MLModelId="model", EvaluationDataSourceId="eval")
     doc = wait_for(lambda: ml.get_evaluation(EvaluationId="evaluation"), "Status")
@@ -330,6 +360,7 @@ def run(rows: int, do_ml: bool, do_xgb: bool) -> None:
             peak = server.peak
             base_pss, peak_pss, held_pss = server.base_pss, server.peak_pss, server.pss()
             marks = (server.mark_rss, server.peak_since_mark, server.mark_pss, server.peak_pss_since_mark)
+            breakdown = server.peak_breakdown()
         finally:
             server.close()
         mask = emulator_split(csv)
@@ -348,6 +379,7 @@ def run(rows: int, do_ml: bool, do_xgb: bool) -> None:
         print(f"  tree PSS (shared pages once): start {base_pss / 1e6:.0f} MB, peak {peak_pss / 1e6:.0f} MB "
               f"(+{(peak_pss - base_pss) / 1e6:.0f} MB = {(peak_pss - base_pss) / 1e6 / numeric_mb:.1f}x numeric data), "
               f"held after {held_pss / 1e6:.0f} MB")
+        print(f"  at the PSS peak: {breakdown}")
         mark_rss, jobs_rss, mark_pss, jobs_pss = marks
         print(f"  after the S3 upload: RSS {mark_rss / 1e6:.0f} MB (+{(mark_rss - base) / 1e6:.0f}), PSS {mark_pss / 1e6:.0f} MB "
               f"(+{(mark_pss - base_pss) / 1e6:.0f}); Amazon ML jobs' peak over that: RSS +{(jobs_rss - mark_rss) / 1e6:.0f} MB "

@@ -33,17 +33,19 @@ def whole(design: Design) -> np.ndarray:
 
 @pytest.mark.parametrize("outputs", [OUTPUTS, ["ALL_NUMERIC", "ALL_CATEGORICAL", "ALL_BINARY", "quantile_bin(age,7)"]],
                          ids=["every function", "no text"])
-def test_design_rows_equal_transform_rows(outputs: list[str]) -> None:
+@pytest.mark.parametrize("ordered", [False, True], ids=["frame order", "given order"])
+def test_design_rows_equal_transform_rows(outputs: list[str], ordered: bool) -> None:
     recipe = parse_recipe(json.dumps({"groups": GROUPS, "assignments": ASSIGNMENTS, "outputs": outputs}), SCHEMA)
     pipe = FeaturePipeline(recipe)
     cache: dict = {}
     pipe.fit(TRAIN.frame, cache)
-    design = pipe.design(TRAIN.frame, cache)
+    order = np.random.default_rng(5).permutation(len(TRAIN.frame)) if ordered else None
+    design = pipe.design(TRAIN.frame, cache, order)
     assert design.indices.shape[1] > 0 and len(design.dense_features) > 0
     assert (design.rest is None) == (outputs != OUTPUTS)
     assert (design.indices == pipe.n_features).any()  # missing categoricals / bins: no feature
     expected = FeaturePipeline(recipe).fit(TRAIN.frame).transform(TRAIN.frame).toarray()
-    assert np.array_equal(whole(design), expected)
+    assert np.array_equal(whole(design), expected if order is None else expected[order])
 
 
 @pytest.mark.parametrize("model_type", ["BINARY", "REGRESSION"])
@@ -70,8 +72,9 @@ def test_training_on_parts_gives_the_whole_matrix_weights(monkeypatch, model_typ
     assert designs
     whole_sparse = []
     real_sgd = sgd._sgd
-    monkeypatch.setattr(FeaturePipeline, "design", lambda self, frame, cache: whole_sparse.append(1) or
-                        self.transform(frame, cache).tocsr())
+    # the whole matrix in the design's row order (the passes' visiting order)
+    monkeypatch.setattr(FeaturePipeline, "design", lambda self, frame, cache, order=None: whole_sparse.append(1) or
+                        self.transform(frame, cache).tocsr()[slice(None) if order is None else order])
     monkeypatch.setattr(sgd, "_sgd", real_sgd)
     reference = sgd.train_model(dataset, model_type, params, recipe)  # the CSR path (DENSE_LIMIT 0: not dense)
     assert whole_sparse and parts.weights.shape == reference.weights.shape

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import union_categoricals
 
 from .errors import DataProcessingError
 
@@ -65,66 +66,99 @@ class _Layout:
     carriage: bool  # some line ends with CR LF
 
 
+TABLE_CHUNK_ROWS = 1 << 16
+"""Rows pandas' reader parses at a time into a file's columns."""
+
 _CHUNK = 1 << 23
 """Bytes scanned at a time: the scans' temporaries stay a few MB, not a multiple of the file."""
 
 
-def _positions(raw: np.ndarray, match: Any) -> np.ndarray:
-    """Positions of the bytes ``match(chunk)`` selects, scanned ``_CHUNK`` bytes at a time."""
-    parts = [np.flatnonzero(match(raw[a:a + _CHUNK])) + a for a in range(0, raw.size, _CHUNK)]
-    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+@dataclass
+class _Scan:
+    """What one pass over a file's bytes finds: line ends, CR positions, and per line end
+    the commas and blank bytes before it."""
+
+    ends: np.ndarray
+    carriage: np.ndarray
+    commas: np.ndarray  # commas before each line end
+    blanks: np.ndarray  # blank bytes (space, tab, CR, LF) before each line end
+    total_commas: int
+    total_blanks: int
+    non_ascii: bool
 
 
-def _counts_before(raw: np.ndarray, byte: int, bounds: np.ndarray) -> np.ndarray:
-    """For each of the ascending ``bounds``: how many bytes before it equal ``byte`` (the
-    positions of one chunk at a time, never all of them at once)."""
-    out = np.empty(len(bounds), dtype=np.int64)
-    total = 0
+def _scan(data: Any, start: int) -> _Scan | None:
+    """One pass over ``data[start:]``, ``_CHUNK`` bytes at a time (the temporaries stay a few
+    MB); a memory map's pages are given back as soon as they are scanned, so the scan never
+    holds the file. None when the file has a quote or an awkward control byte."""
+    raw = np.frombuffer(data, dtype=np.uint8)[start:]
+    mapped = isinstance(data, mmap.mmap)
+    released = 0
+    ends, carriage, commas, blanks = [], [], [], []
+    total_commas = total_blanks = 0
+    non_ascii = False
     for a in range(0, raw.size, _CHUNK):
-        found = np.flatnonzero(raw[a:a + _CHUNK] == byte)
-        lo, hi = np.searchsorted(bounds, (a, a + _CHUNK))
-        out[lo:hi] = total + np.searchsorted(found, bounds[lo:hi] - a)
-        total += found.size
-    out[np.searchsorted(bounds, raw.size):] = total
-    return out
+        chunk = raw[a:a + _CHUNK]
+        # the control bytes (line ends, CR, tabs, the awkward ones) are few: found once and
+        # classified, instead of a table lookup over every byte
+        low = np.flatnonzero(chunk < 0x20)
+        low_bytes = chunk[low]
+        if _AWKWARD[low_bytes].any() or data.find(b'"', start + a, start + a + chunk.size) >= 0:
+            return None
+        non_ascii = non_ascii or bool((chunk >= 0x80).any())
+        line_ends = low[low_bytes == 10]
+        comma_at = np.flatnonzero(chunk == ord(","))
+        blank_at = np.sort(np.concatenate((np.flatnonzero(chunk == ord(" ")), low[_BLANK[low_bytes]])))
+        ends.append(line_ends + a)
+        carriage.append(low[low_bytes == 13] + a)
+        commas.append(total_commas + np.searchsorted(comma_at, line_ends))
+        blanks.append(total_blanks + np.searchsorted(blank_at, line_ends))
+        total_commas += comma_at.size
+        total_blanks += blank_at.size
+        del chunk, low, low_bytes, comma_at, blank_at
+        if mapped:
+            done = min(start + a + _CHUNK, len(data)) // mmap.PAGESIZE * mmap.PAGESIZE
+            if done > released:
+                data.madvise(mmap.MADV_DONTNEED, released, done - released)
+                released = done
+
+    def joined(parts: list[np.ndarray]) -> np.ndarray:
+        return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, dtype=np.int64)
+
+    return _Scan(joined(ends), joined(carriage), joined(commas), joined(blanks), total_commas, total_blanks, non_ascii)
 
 
 def _layout(data: Any, ncols: int, contains_header: bool) -> _Layout | None:
     """The line structure of ``data`` (bytes, or a memory map of a file)."""
     start = 3 if bytes(data[:3]) == _BOM else 0
-    raw = np.frombuffer(data, dtype=np.uint8)[start:]
-    if data.find(b'"', start) >= 0:
+    size = len(data) - start
+    scan = _scan(data, start)
+    if scan is None:
         return None
-    # the control bytes (line ends, CR, tabs, the awkward ones) are few: find them once and
-    # classify them, instead of a table lookup over every byte
-    low = _positions(raw, lambda chunk: chunk < 0x20)
-    low_bytes = raw[low]
-    if _AWKWARD[low_bytes].any():
-        return None
-    ends = low[low_bytes == 10]
-    carriage = low[low_bytes == 13]
-    if carriage.size and not np.all(np.isin(carriage + 1, ends) | (carriage + 1 == raw.size)):
+    ends, carriage = scan.ends, scan.carriage
+    if carriage.size and not np.all(np.isin(carriage + 1, ends) | (carriage + 1 == size)):
         return None  # a CR inside a line
     text = ""
-    if raw.size and _positions(raw, lambda chunk: chunk >= 0x80).size:
+    if scan.non_ascii:
         try:
             text = bytes(data[start:]).decode("utf-8")
         except UnicodeDecodeError:
             return None  # the line-by-line reader names the line
         if _NON_ASCII_SPACE.search(text):
             return None
-    if raw.size and raw[-1] != 10:
-        ends = np.append(ends, raw.size)
+    commas_before, blanks_before = scan.commas, scan.blanks
+    if size and (not ends.size or ends[-1] != size - 1):  # a last line without its line end
+        ends = np.append(ends, size)
+        commas_before = np.append(commas_before, scan.total_commas)
+        blanks_before = np.append(blanks_before, scan.total_blanks)
     begins = np.concatenate(([0], ends[:-1] + 1)) if ends.size else np.zeros(0, dtype=np.int64)
-    # per line (its bytes up to the next line): non-blank bytes and commas, counted by
-    # where the blank bytes and the commas fall between the line starts
-    bounds = np.append(begins, raw.size).astype(np.int64)
-    blanks = (np.diff(_counts_before(raw, ord(" "), bounds))
-              + np.diff(np.searchsorted(low[_BLANK[low_bytes]], bounds)))
-    filled = np.diff(bounds) - blanks
-    commas = np.diff(_counts_before(raw, ord(","), bounds))
+    # per line (its bytes before its line end): non-blank bytes and commas, from the counts
+    # before each line end (a line starts after the previous line end, itself a blank byte)
+    blanks_at_begin = np.concatenate(([0], blanks_before[:-1] + 1))
+    filled = (ends - begins) - (blanks_before - blanks_at_begin)
+    commas = np.diff(commas_before, prepend=0)
     line_index = np.flatnonzero(filled > 0)
-    del filled
+    del filled, blanks_at_begin
     if contains_header and line_index.size:
         line_index = line_index[1:]
     valid = commas[line_index] == ncols - 1
@@ -200,29 +234,52 @@ def read_table(data: Any, names: list[str], numeric: set[str], text_columns: set
     del lay, good, firsts, lasts, breaks  # the line positions: no longer needed while pandas reads
     dtypes: dict[int, Any] = {j: ("float64" if n in numeric else object if n in text_columns else "category")
                               for j, n in enumerate(names)}
+    columns: dict[str, Any] = {n: np.empty(rows, dtype=np.float64) for n in names if n in numeric}
+    pieces: dict[str, list[Any]] = {n: [] for n in names if n not in numeric}
+    filled = 0
     try:
-        with source:
-            frame = pd.read_csv(source, header=None, names=list(range(ncols)), dtype=dtypes,
-                            engine="c", quoting=csv.QUOTE_NONE, keep_default_na=False,
-                            na_values={j: [""] for j, n in enumerate(names) if n in numeric},
-                                skip_blank_lines=False, encoding="utf-8", index_col=False)
+        with source, pd.read_csv(source, header=None, names=list(range(ncols)), dtype=dtypes, engine="c",
+                                 quoting=csv.QUOTE_NONE, keep_default_na=False,
+                                 na_values={j: [""] for j, n in enumerate(names) if n in numeric},
+                                 skip_blank_lines=False, encoding="utf-8", index_col=False,
+                                 chunksize=TABLE_CHUNK_ROWS) as reader:
+            # chunk by chunk into the final arrays: never the parser's chunks and their
+            # concatenation (twice the columns) at once
+            for chunk in reader:
+                count = len(chunk)
+                if filled + count > rows:
+                    return None
+                for j, name in enumerate(names):
+                    col = chunk[j]
+                    if name in numeric:
+                        values = col.to_numpy(dtype=np.float64)
+                        if np.isinf(values).any():
+                            return None
+                        columns[name][filled:filled + count] = values
+                    else:
+                        pieces[name].append(col.to_numpy(dtype=object) if name in text_columns else col.array)
+                filled += count
+                del chunk
     except (ValueError, pd.errors.ParserError):
         return None
-    if len(frame) != rows:
+    if filled != rows:
         return None
-    columns: dict[str, Any] = {}
-    for j, name in enumerate(names):
-        col = frame[j]
-        if name in numeric:
-            values = col.to_numpy(dtype=np.float64)
-            if np.isinf(values).any():
-                return None
-            columns[name] = values
-        elif name in text_columns:
-            columns[name] = col.to_numpy(dtype=object)
-        else:
-            columns[name] = col.array
+    for name, parts in pieces.items():
+        columns[name] = (np.concatenate(parts) if name in text_columns
+                         else union_categoricals(_with_common_dtype(parts), sort_categories=False))
+    columns = {name: columns[name] for name in names}
     return FileTable(valid, offsets, line_nos, columns)
+
+
+def _with_common_dtype(parts: list[pd.Categorical]) -> list[pd.Categorical]:
+    """Give a chunk whose cells were all empty (no categories) the other chunks' category
+    dtype, as pandas does before joining its own chunks (``union_categoricals`` refuses
+    object next to string categories)."""
+    populated = {p.categories.dtype for p in parts if len(p.categories)}
+    if len(populated) != 1:
+        return parts
+    dtype = populated.pop()
+    return [p if len(p.categories) else p.set_categories(p.categories.astype(dtype)) for p in parts]
 
 
 def _split_line(line: str) -> list[str] | None:

@@ -67,9 +67,7 @@ class Dataset(Stored):
                 "number_of_files": self.number_of_files, "invalid_examples": list(self.invalid_examples),
                 "invalid_by_attribute": dict(self.invalid_by_attribute)}
         # a stored data set is read for these bytes only (the server keeps its paths)
-        values = (self.load_stored() if self.store_directory and "frame" not in vars(self)
-                  else {"frame": self.frame, "origins": self.origins, "layout": self.layout})
-        return pack(values, meta)
+        return pack(self.fields(), meta)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> "Dataset":
@@ -168,7 +166,8 @@ def coerce_frame(frame: pd.DataFrame, source: DataSchema, target: DataSchema) ->
         st = src_types.get(a.name, a.type)
         col = frame[a.name]
         if st == a.type or (a.name == source.row_id):
-            out[a.name] = col.to_numpy()
+            # the column as it is (a Categorical stays one; a memory-mapped array is not copied)
+            out[a.name] = col.array if isinstance(col.dtype, pd.CategoricalDtype) else col.to_numpy()
             continue
         texts = pd.Series([value_to_text(v, st) for v in col], dtype=object)
         typed, bad = convert_column(texts, a.type)
@@ -176,7 +175,7 @@ def coerce_frame(frame: pd.DataFrame, source: DataSchema, target: DataSchema) ->
         if a.type in ("NUMERIC", "BINARY"):
             arr[bad] = np.nan
         out[a.name] = arr
-    result = pd.DataFrame(out)
+    result = pd.DataFrame(out, copy=False)
     for a in target.attributes:
         if a.type in ("NUMERIC", "BINARY"):
             result[a.name] = result[a.name].astype("float64")
@@ -305,27 +304,26 @@ def select_dataset(parsed: list[ParsedFile], schema: DataSchema, split, split_na
     ncols = len(schema.attributes)
     names = [p.name for p in parsed]
     size = sum(p.size for p in parsed)
-    valid_shape = np.concatenate([p.valid for p in parsed]) if parsed else np.zeros(0, dtype=bool)
-    line_nos = np.concatenate([p.line_nos for p in parsed]) if parsed else np.zeros(0, dtype=np.int64)
-    file_idx = np.concatenate([np.full(len(p.valid), fi, dtype=np.int64) for fi, p in enumerate(parsed)]) \
-        if parsed else np.zeros(0, dtype=np.int64)
-    n = len(valid_shape)
+    # each file's fields, memory-mapped when kept in files; a column is let go once taken
+    fields = [p.fields() for p in parsed]
+    counts = np.array([len(f["valid"]) for f in fields], dtype=np.int64)
+    starts = np.concatenate(([0], np.cumsum(counts)))  # each file's first row (all rows)
+    n = int(starts[-1])
     if n == 0:
         raise DataProcessingError("The data source contains no data records"
                                   + (f" (files: {', '.join(names)})" if names else " (no data files)"))
+    valid_shape = _join([f["valid"] for f in fields])
+    good_idx = np.flatnonzero(valid_shape)
+    good_base = np.cumsum([0] + [int(np.count_nonzero(f["valid"])) for f in fields])
     reasons: dict[int, str] = {}
-    good_idx = np.flatnonzero(valid_shape).astype(np.int64)
     for i in np.flatnonzero(~valid_shape)[:5].tolist():
         reasons[i] = f"expected {ncols} comma-separated values (or malformed quoting)"
-    good_base = np.cumsum([0] + [int(p.valid.sum()) for p in parsed])
     invalid_good = np.zeros(len(good_idx), dtype=bool)
     bad_by_attribute: dict[str, np.ndarray] = {}
-    typed: dict[str, Any] = {}
     for a in schema.attributes:
-        typed[a.name] = _concat([p.typed[a.name] for p in parsed])
         if a.name == schema.row_id:
             continue
-        bad = np.concatenate([p.bad[a.name] for p in parsed])
+        bad = _join([f["bad"][a.name] for f in fields])
         if bad.any():
             firsts = [(int(good_base[fi]) + j, raw) for fi, p in enumerate(parsed)
                       for j, raw in p.bad_examples.get(a.name, [])][:5]
@@ -333,51 +331,75 @@ def select_dataset(parsed: list[ParsedFile], schema: DataSchema, split, split_na
                 gi = int(good_idx[j])
                 if len(reasons) < 5 and gi not in reasons:
                     reasons[gi] = f"invalid {a.type} value {raw!r} for attribute '{a.name}'"
-        invalid_good |= bad
-        bad_by_attribute[a.name] = bad
-    valid_all = np.zeros(n, dtype=bool)
-    valid_all[good_idx[~invalid_good]] = True
+            invalid_good |= bad
+            bad_by_attribute[a.name] = bad
+        else:
+            bad_by_attribute[a.name] = np.zeros(0, dtype=bool)  # none: counted as 0 below
 
     if buckets is not None and split is not None:
         keep = (buckets >= split.begin) & (buckets < split.end)
         selected = ~keep if split.complement else keep
+        del keep
+    elif split is None:
+        selected = np.ones(n, dtype=bool)
     else:
-        offsets = np.concatenate([p.offsets for p in parsed])
+        file_idx = np.repeat(np.arange(len(parsed), dtype=np.int64), counts)
+        offsets = _join([f["offsets"] for f in fields])
         selected = selection_mask(split, names if split_names is None else split_names, file_idx, offsets)
-    invalid_sel = selected & ~valid_all
-    n_invalid = int(invalid_sel.sum())
-    selected_good = selected[good_idx] if len(good_idx) else np.zeros(0, dtype=bool)
-    invalid_by_attribute = {name: int((bad & selected_good).sum()) for name, bad in bad_by_attribute.items()}
-    examples = [f"'{names[file_idx[i]]}' line {line_nos[i]}: {r}" for i, r in sorted(reasons.items())]
+        del file_idx, offsets
+    selected_good = selected[good_idx]
+    kept_good = selected_good & ~invalid_good  # over the typed (good) rows: the frame's rows
+    n_invalid = int(selected.sum()) - int(kept_good.sum())
+    invalid_by_attribute = {name: int((bad & selected_good).sum()) if bad.size else 0
+                            for name, bad in bad_by_attribute.items()}
+    del bad_by_attribute, invalid_good, selected_good
+
+    def where(i: int) -> str:
+        fi = int(np.searchsorted(starts, i, side="right")) - 1
+        return f"'{names[fi]}' line {int(fields[fi]['line_nos'][i - starts[fi]])}"
+
+    examples = [f"{where(i)}: {r}" for i, r in sorted(reasons.items())]
     if n_invalid > MAX_INVALID_RECORDS:
         raise DataProcessingError(
             f"Amazon ML rejected {n_invalid} records, more than the maximum of {MAX_INVALID_RECORDS} "
             f"invalid observations; the data was rejected. First problem: {examples[0] if examples else 'n/a'}")
-    keep_all = selected & valid_all
-    # positions within the typed (good) arrays of the kept rows
-    good_pos = np.full(n, -1, dtype=np.int64)
-    good_pos[good_idx] = np.arange(len(good_idx))
-    kept_rows = np.flatnonzero(keep_all)
-    take = good_pos[kept_rows]
-    del good_pos, valid_all, invalid_good
-    # copy=False: each taken column is the frame's own, never consolidated into a second copy
-    frame = pd.DataFrame({name: values[take] for name, values in typed.items()}, copy=False)
-    del take, typed
-    if len(frame) == 0:
+    take = np.flatnonzero(kept_good)  # positions within the typed (good) arrays of the kept rows
+    if len(take) == 0:
         detail = f"; {n_invalid} record(s) were rejected, e.g. {examples[0]}" if n_invalid and examples else ""
         raise DataProcessingError("The data source contains no valid records after applying the schema"
                                   " and DataRearrangement" + detail)
-    frame_pos = np.full(n, -1, dtype=np.int64)
-    frame_pos[kept_rows] = np.arange(len(kept_rows))
+    columns: dict[str, Any] = {}
+    for a in schema.attributes:
+        values = _concat([f["typed"].pop(a.name) for f in fields])
+        columns[a.name] = values[take]
+        del values  # this column of the files (a memory map, or a copy joining them) goes now
+    # copy=False: each taken column is the frame's own, never consolidated into a second copy
+    frame = pd.DataFrame(columns, copy=False)
+    del columns, take
+    # per file: the frame position of each selected row, -1 for a rejected one
+    kept_all = np.zeros(n, dtype=bool)
+    kept_all[good_idx[kept_good]] = True
+    del kept_good, good_idx
     layout: dict[str, np.ndarray] = {}
+    kept_per_file = []
+    placed = 0
     for fi, name in enumerate(names):
-        rows = np.flatnonzero((file_idx == fi) & selected)
-        layout[name] = frame_pos[rows]
-    origins = np.array(names, dtype=object)[file_idx[kept_rows]] if names else np.array([], dtype=object)
+        lo, hi = int(starts[fi]), int(starts[fi + 1])
+        kept_here = kept_all[lo:hi][selected[lo:hi]]
+        positions = np.cumsum(kept_here, dtype=np.int64) - 1 + placed
+        layout[name] = np.where(kept_here, positions, -1)
+        kept_per_file.append(int(np.count_nonzero(kept_here)))
+        placed += kept_per_file[-1]
+    origins = np.repeat(np.array(names, dtype=object), kept_per_file) if names else np.array([], dtype=object)
     return Dataset(frame=frame, schema=schema, total_record_count=int(selected.sum()),
                    invalid_record_count=n_invalid, size_in_bytes=size, number_of_files=len(parsed),
                    origins=origins, layout=layout, invalid_examples=examples,
                    invalid_by_attribute=invalid_by_attribute)
+
+
+def _join(parts: list[np.ndarray]) -> np.ndarray:
+    """The arrays of each file as one (the array itself for one file: no copy)."""
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 
 def rows_with_target(frame: pd.DataFrame, target: str, model_type: str) -> pd.DataFrame:

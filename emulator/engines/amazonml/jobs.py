@@ -61,6 +61,7 @@ def load_data_source_files(inputs: list[ParsedFile | tuple[str, bytes | str] | t
         del content
         if len(item) > 2 and item[2] is not None:
             one.store_in(item[2])
+            one.release()  # from here on its columns are read from the files, one at a time
         parsed.append(one)
         give_back_freed_memory()  # the line scan's temporaries
     per_file = None
@@ -68,7 +69,7 @@ def load_data_source_files(inputs: list[ParsedFile | tuple[str, bytes | str] | t
     if split is not None and split.strategy == "random":
         names = split_names if split_names is not None else [p.name for p in parsed]
         known = known_buckets or [None] * len(parsed)
-        per_file = [k if k is not None else row_buckets(split.seed, name, p.offsets).astype(np.uint8)
+        per_file = [k if k is not None else row_buckets(split.seed, name, p.fields()["offsets"]).astype(np.uint8)
                     for k, name, p in zip(known, names, parsed)]
         buckets = np.concatenate(per_file) if per_file else np.zeros(0, dtype=np.uint8)
     dataset = select_dataset(parsed, schema, split, split_names, buckets)

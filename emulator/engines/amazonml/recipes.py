@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from ..memory import release_mapped
 from . import columns
 from .errors import EngineInputError
 from .recipe_parser import Call, Name, parse_expression, quote_name, render
@@ -341,7 +342,9 @@ def default_recipe(dataset) -> str:
     groups: dict[int, list[str]] = {}
     for a in feats:
         if a.type == "NUMERIC":
-            nb = _bins_for(dataset.frame[a.name].to_numpy(dtype=float))
+            values = dataset.frame[a.name].to_numpy(dtype=float)
+            nb = _bins_for(values)
+            release_mapped(values)  # a column read from a file map: its pages until read again
             if nb:
                 groups.setdefault(nb, []).append(a.name)
     types = {a.type for a in feats}
@@ -406,7 +409,7 @@ class Design:
 
     dense: np.ndarray  # (n, p) float64
     dense_features: np.ndarray  # (p,)
-    indices: np.ndarray  # (n, q) int32
+    indices: np.ndarray  # (n, q) int16 or int32
     rest: sp.csr_matrix | None
     n_features: int
 
@@ -576,6 +579,8 @@ class FeaturePipeline:
                 toks = columns.present_tokens(self._column_tokens(var, vals))
                 self.vocab.append({t: index + k for k, t in enumerate(toks)})
                 index += len(toks)
+            # columns read from file maps: their pages until next read (one at a time resident)
+            release_mapped(*[values for values in cols.values() if isinstance(values, np.ndarray)])
         self.n_features = index
         return self
 
@@ -624,13 +629,22 @@ class FeaturePipeline:
         rows, feats, values = _joined(row_parts, index), _joined(col_parts, index), _joined(val_parts, np.float64)
         return sp.csr_matrix((values, (rows, feats)), shape=(n, self.n_features))
 
-    def design(self, frame: pd.DataFrame, cache: dict[str, Any] | None = None) -> "Design":
+    def design(self, frame: pd.DataFrame, cache: dict[str, Any] | None = None,
+               order: np.ndarray | None = None) -> "Design":
         """The matrix of :meth:`transform` in parts (``cache``: what :meth:`fit`
         computed on this same frame, emptied as the parts are built): the standardised
         numerics as one dense block, every output with at most one token a row as one
         column of feature indices, and only the other outputs (text tokens) as a sparse
-        matrix. About a third of the memory of the whole matrix in float64 CSR."""
+        matrix. About a third of the memory of the whole matrix in float64 CSR.
+
+        ``order`` (a permutation of the frame's rows): row i of the design is frame row
+        ``order[i]`` (built so, never a reordered copy). A numeric column read from a file
+        map has its pages given back once used."""
         n, d = len(frame), self.n_features
+        position = None  # each frame row's row in the design
+        if order is not None:
+            position = np.empty(n, dtype=np.int64)
+            position[order] = np.arange(n, dtype=np.int64)
         outputs = {var.key for var in self.recipe.outputs}
         cols: dict[str, Any] = {}
         if cache is None:
@@ -639,7 +653,9 @@ class FeaturePipeline:
             del cache[key]  # fit's intermediate variables
         numeric_at = [j for j, var in enumerate(self.recipe.outputs) if var.type == "NUMERIC"]
         dense = np.empty((n, len(numeric_at)))
-        indices = np.empty((n, sum(var.type != "NUMERIC" for var in self.recipe.outputs)), dtype=np.int32)
+        # feature indices (and d, "none") in the smallest type that holds them: usually 16 bits
+        small = np.int16 if d < np.iinfo(np.int16).max else np.int32
+        indices = np.empty((n, sum(var.type != "NUMERIC" for var in self.recipe.outputs)), dtype=small)
         q = 0
         row_parts, col_parts = [], []
         for j, var in enumerate(self.recipe.outputs):
@@ -648,13 +664,17 @@ class FeaturePipeline:
             if var.type == "NUMERIC":
                 mean, std = self.numeric_stats[j]
                 column = dense[:, numeric_at.index(j)]
-                np.subtract(np.asarray(vals, dtype=float), mean, out=column)
+                values = np.asarray(vals, dtype=float)
+                np.subtract(values if order is None else values[order], mean, out=column)
                 column /= std
                 column[np.isnan(column)] = 0.0
+                release_mapped(values)
                 continue
             tokens = self._column_tokens(var, vals)
             del vals
             rows, feats = columns.token_features(tokens, self.vocab[j], d)
+            if position is not None:
+                rows = position[rows]
             if tokens.single:
                 column = indices[:, q]
                 column.fill(d)  # d: no feature (a weight held at 0)

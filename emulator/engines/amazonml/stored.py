@@ -129,6 +129,22 @@ class Stored:
         self.__dict__.update(loaded)
         return loaded[name]
 
+    def fields(self) -> dict[str, Any]:
+        """The stored fields: those held in memory, else memory-mapped from their directory
+        without keeping them; dict values are shallow copies (a caller may pop from them to
+        let go of a column early)."""
+        held = self.__dict__
+        if self.store_directory and not all(name in held for name in self.stored_fields):
+            return self.load_stored()
+        return {name: dict(held[name]) if isinstance(held[name], dict) else held[name] for name in self.stored_fields}
+
+    def release(self) -> None:
+        """Drop the stored fields held in memory (they are memory-mapped back on next use);
+        nothing happens to fields that live in memory only."""
+        if self.store_directory:
+            for name in self.stored_fields:
+                self.__dict__.pop(name, None)
+
     def load_stored(self) -> dict[str, Any]:
         """The stored fields read from their directory (memory-mapped), without keeping them."""
         store = self.__dict__["_store"]

@@ -54,7 +54,7 @@ def register_routes(app: Flask, emulator: Any) -> None:
                             "message": f"DataSource {ds_id} holds no data ({ds.status})"}), 409
         schema = dataset.schema
         # a data set kept in files is read for this answer only (the server keeps its paths)
-        frame = dataset.load_stored()["frame"] if dataset.store_directory else dataset.frame
+        frame = dataset.fields()["frame"]
         columns = {a.name: [value_to_text(v, "TEXT" if a.name == schema.row_id else a.type)
                             for v in frame[a.name]] for a in schema.attributes}
         records = [dict(zip(columns, row)) for row in zip(*columns.values())]
